@@ -1,0 +1,139 @@
+"""Composition root: builds settings-driven clients, the store, services, the Bolt app and the scheduler.
+
+Nothing happens at import time; every function here is called by the CLI (or a test) with explicit
+settings and configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import AppConfig, Settings
+from bot.domain.model import Source
+from bot.metrics import Metrics
+from bot.services.delivery import AlertDelivery, ChannelPacer
+from bot.services.sla import SlaService
+from bot.services.sync import SyncService
+from bot.store.db import make_engine, upgrade
+from bot.store.repository import Store
+from integrations.base import Helpdesk
+from integrations.intercom import IntercomHelpdesk
+from integrations.zendesk import ZendeskHelpdesk
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The one place production code reads the wall clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """Everything listeners and jobs need, built once by `build_deps`."""
+
+    settings: Settings
+    config: AppConfig
+    store: Store
+    slack: WebClient
+    helpdesks: dict[Source, Helpdesk]
+    metrics: Metrics
+    sla: SlaService
+    sync: SyncService
+    delivery: AlertDelivery
+    clock: Clock = field(default=utc_now)
+
+
+def build_slack_client(settings: Settings) -> WebClient:
+    """WebClient with retry handlers (RateLimitErrorRetryHandler is not on by default)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=30,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_helpdesks(settings: Settings) -> dict[Source, Helpdesk]:
+    """Adapters for the helpdesks that have credentials; a helpdesk without credentials is not polled."""
+    helpdesks: dict[Source, Helpdesk] = {}
+    if settings.zendesk_enabled:
+        helpdesks[Source.ZENDESK] = ZendeskHelpdesk(
+            subdomain=settings.zendesk_subdomain,
+            email=settings.zendesk_email or "",
+            token=settings.zendesk_api_token.get_secret_value() if settings.zendesk_api_token else "",
+            base_url=settings.zendesk_url,
+        )
+    if settings.intercom_enabled:
+        helpdesks[Source.INTERCOM] = IntercomHelpdesk(
+            token=settings.intercom_access_token.get_secret_value() if settings.intercom_access_token else "",
+            base_url=settings.intercom_url,
+        )
+    return helpdesks
+
+
+def build_deps(
+    settings: Settings,
+    config: AppConfig,
+    *,
+    clock: Clock = utc_now,
+    migrate: bool = True,
+    slack: WebClient | None = None,
+    helpdesks: dict[Source, Helpdesk] | None = None,
+    pacer: ChannelPacer | None = None,
+) -> Deps:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    store = Store(engine)
+    metrics = Metrics()
+    slack = slack or build_slack_client(settings)
+    helpdesks = build_helpdesks(settings) if helpdesks is None else helpdesks
+    sla = SlaService(store=store, config=config, metrics=metrics)
+    interval = config.slack.post_interval_per_channel.total_seconds()
+    delivery = AlertDelivery(
+        store=store, slack=slack, sla=sla, metrics=metrics, pacer=pacer or ChannelPacer(interval)
+    )
+    return Deps(
+        settings=settings,
+        config=config,
+        store=store,
+        slack=slack,
+        helpdesks=helpdesks,
+        metrics=metrics,
+        sla=sla,
+        sync=SyncService(store=store, helpdesks=helpdesks, metrics=metrics),
+        delivery=delivery,
+        clock=clock,
+    )
+
+
+def build_bolt_app(deps: Deps, *, token_verification: bool = True) -> App:
+    """The one Bolt app: request verification on, every listener registered, deps in the context."""
+    from handlers import register_all
+
+    signing_secret = deps.settings.slack_signing_secret
+    app = App(
+        client=deps.slack,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
+        token_verification_enabled=token_verification,
+        raise_error_for_unhandled_request=False,
+        process_before_response=False,
+    )
+    register_all(app, deps)
+    return app

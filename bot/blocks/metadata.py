@@ -1,0 +1,76 @@
+"""Typed payloads Deskwatch stores on Slack surfaces: button values and message metadata.
+
+They carry ids and a version only, never ticket text or PII: button values travel through Slack and
+come back in every interaction payload. Parsing fails loudly (no fallback to a legacy format).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+BUTTON_VALUE_MAX_LENGTH = 2000  # Slack's cap on a button `value`
+ALERT_METADATA_EVENT = "deskwatch_sla_alert"
+
+
+class InvalidButtonValue(ValueError):
+    """A button value did not parse as the payload Deskwatch put there."""
+
+
+class InvalidAlertMetadata(ValueError):
+    """Message metadata claims to be a Deskwatch SLA alert but its payload is malformed."""
+
+
+class AlertButtonValue(BaseModel):
+    """Value of the buttons on an SLA alert: which alert row they act on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    v: Literal[1] = 1
+    alert_id: int = Field(ge=1)
+
+    def encode(self) -> str:
+        """Compact JSON for `ButtonElement.value`."""
+        value = self.model_dump_json()
+        if len(value) > BUTTON_VALUE_MAX_LENGTH:
+            raise ValueError(
+                f"button value is {len(value)} characters; Slack allows {BUTTON_VALUE_MAX_LENGTH}"
+            )
+        return value
+
+    @classmethod
+    def decode(cls, value: str) -> AlertButtonValue:
+        """Parse a button value from an interaction payload; raise InvalidButtonValue on anything else."""
+        if not isinstance(value, str) or not value:
+            raise InvalidButtonValue(
+                f"SLA alert button value must be a non-empty JSON string, got {value!r:.80}"
+            )
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+            )
+            raise InvalidButtonValue(f"invalid SLA alert button value {value[:80]!r}: {problems}") from exc
+
+
+def alert_message_metadata(alert_id: int) -> dict[str, Any]:
+    """Slack message metadata tying a posted alert message to its alert row."""
+    return {"event_type": ALERT_METADATA_EVENT, "event_payload": {"alert_id": alert_id}}
+
+
+def alert_id_from_metadata(metadata: dict[str, Any] | None) -> int | None:
+    """The alert id of a message posted by `alert_message_metadata`, None for any other message.
+
+    Raises InvalidAlertMetadata when the event type is ours but the payload is not.
+    """
+    if not metadata or metadata.get("event_type") != ALERT_METADATA_EVENT:
+        return None
+    payload = metadata.get("event_payload")
+    alert_id = payload.get("alert_id") if isinstance(payload, dict) else None
+    if type(alert_id) is not int or alert_id < 1:
+        raise InvalidAlertMetadata(
+            f"{ALERT_METADATA_EVENT} metadata needs a positive integer alert_id, got payload {payload!r:.120}"
+        )
+    return alert_id

@@ -1,0 +1,221 @@
+"""The `deskwatch` command line (typer). Every command loads settings and YAML first; a bad config
+prints one actionable line per problem and exits 2, never a traceback."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import structlog
+import typer
+
+from bot.config import AppConfig, ConfigError, Settings, load_config, load_settings, settings_problems
+from bot.domain.model import Source
+from bot.logs import configure_logging
+
+EXIT_CONFIG = 2
+
+cli = typer.Typer(
+    name="deskwatch",
+    help="Deskwatch: SLA alerts, escalations, digests and QA for Zendesk and Intercom, in Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_cli = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema management.", no_args_is_help=True)
+sla_cli = typer.Typer(help="SLA alerting.", no_args_is_help=True)
+cli.add_typer(config_cli, name="config")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(sla_cli, name="sla")
+
+
+def _fail_config(problems: list[str]) -> None:
+    typer.echo("deskwatch: configuration problems:", err=True)
+    for problem in problems:
+        typer.echo(f"  - {problem}", err=True)
+    raise typer.Exit(EXIT_CONFIG)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = []
+    for name in (
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "zendesk_api_token",
+        "zendesk_webhook_secret",
+        "intercom_access_token",
+        "intercom_client_secret",
+    ):
+        secret = getattr(settings, name, None)
+        if secret is not None:
+            values.append(secret.get_secret_value())
+    return values
+
+
+def load_all(*, json_logs: bool = False) -> tuple[Settings, AppConfig]:
+    """Settings from the environment plus the YAML file; exits 2 listing every problem."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail_config(exc.problems)
+    problems = settings_problems(settings)
+    try:
+        config = load_config(settings.deskwatch_config)
+    except ConfigError as exc:
+        _fail_config(problems + exc.problems)
+    if problems:
+        _fail_config(problems)
+    configure_logging(json_logs=json_logs, secrets=_secrets(settings))
+    return settings, config
+
+
+def _progress_printer():
+    """Progress of a first sync on a terminal (a long backlog takes a while); silent when piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(source: Source, count: int, first_sync: bool) -> None:
+        if first_sync:
+            sys.stderr.write(f"\r{source.label}: {count:,} items synced…")
+            sys.stderr.flush()
+
+    return show
+
+
+# -- config --------------------------------------------------------------------------------------
+@config_cli.command("check")
+def config_check() -> None:
+    """Validate the YAML and environment, then test each credential with one identity call."""
+    from bot.app import build_helpdesks, build_slack_client
+    from bot.services.credentials import check_credentials
+
+    settings, config = load_all()
+    problems = check_credentials(settings, slack=build_slack_client(settings), helpdesks=build_helpdesks(settings))
+    if problems:
+        _fail_config(problems)
+    teams = ", ".join(t.name for t in config.teams) or "none"
+    typer.echo(f"Configuration OK: {settings.deskwatch_config} (teams: {teams})")
+    typer.echo(f"Helpdesks polled: {', '.join(s.label for s in build_helpdesks(settings)) or 'none'}")
+
+
+# -- db ------------------------------------------------------------------------------------------
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema (alembic migrations shipped in the package)."""
+    from bot.store.db import current_revision, make_engine, upgrade
+
+    settings, _ = load_all()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    typer.echo(f"Database at revision {current_revision(engine)}")
+
+
+# -- sla -----------------------------------------------------------------------------------------
+@sla_cli.command("scan")
+def sla_scan(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Sync and show what would be posted; post nothing.")] = False,
+) -> None:
+    """One pass: sync changed tickets, evaluate every deadline, post due alerts."""
+    from bot.app import build_deps
+    from jobs.sla import scan
+
+    settings, config = load_all()
+    deps = build_deps(settings, config)
+    if not deps.helpdesks:
+        typer.echo("No helpdesk has credentials (ZENDESK_* / INTERCOM_ACCESS_TOKEN): evaluating stored state only.")
+    report = scan(deps, deps.clock(), dry_run=dry_run, progress=_progress_printer())
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    for result in report.syncs:
+        line = f"{result.source.label}: {result.items} items synced with {result.api_calls} API calls"
+        if result.first_sync:
+            line += " (first sync)"
+        if result.error:
+            line += f" - FAILED: {result.error} (alerts evaluated from stored state)"
+        typer.echo(line)
+    if dry_run:
+        typer.echo(f"Dry run: {len(report.would_post)} alert(s) would be posted")
+        for routed in report.would_post:
+            d = routed.decision.deadline
+            typer.echo(
+                f"  {routed.decision.key:<10} {d.ref!s:<12} {d.metric:<22} due {d.due_at:%Y-%m-%d %H:%M} UTC"
+                f" -> {routed.channel}"
+            )
+    else:
+        assert report.sweep is not None
+        delivery = report.sweep.delivery
+        typer.echo(
+            f"Alerts: {len(report.sweep.decided)} decided, {len(delivery.posted)} posted, "
+            f"{len(delivery.recovered)} recovered, {len(delivery.failed)} failed (will retry), "
+            f"{len(delivery.cancelled)} no longer due"
+        )
+    if report.sync_failed:
+        raise typer.Exit(1)
+
+
+# -- serve ---------------------------------------------------------------------------------------
+@cli.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="HTTP port for /slack/events, /healthz, /metrics.")] = 3000,
+) -> None:
+    """Run the Bolt app over HTTP with the scheduler (upstream sync + deadline sweep)."""
+    from bot.app import build_bolt_app, build_deps
+    from bot.web import build_wsgi_app, make_http_server
+    from jobs.scheduler import build_scheduler
+
+    settings, config = load_all(json_logs=True)
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if value is None
+    ]
+    if missing:
+        _fail_config([f"{name}: required by `deskwatch serve` (set it in the environment)" for name in missing])
+    deps = build_deps(settings, config)
+    bolt_app = build_bolt_app(deps)
+    server = make_http_server(build_wsgi_app(deps, bolt_app), host, port)
+    scheduler = build_scheduler(deps)
+    scheduler.start()
+    log = structlog.get_logger("deskwatch.serve")
+    log.info("serving", host=host, port=server.server_port, helpdesks=[s.value for s in deps.helpdesks])
+
+    def _stop(*_args) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+        server.server_close()
+        log.info("stopped")
+
+
+# -- demo ----------------------------------------------------------------------------------------
+@cli.command("demo")
+def demo(
+    once: Annotated[bool, typer.Option("--once", help="Exit after one pass instead of running until Ctrl-C.")] = False,
+    database: Annotated[
+        str | None, typer.Option(help="Database URL (default: a fresh SQLite file in a temp dir).")
+    ] = None,
+) -> None:
+    """Run the real bot against bundled local Slack/Zendesk/Intercom emulators with sample tickets."""
+    from bot.demo import run_demo
+
+    configure_logging(json_logs=False, level="WARNING")
+    run_demo(once=once, database_url=database, out=typer.echo)
+
+
+def main() -> None:
+    cli()
+

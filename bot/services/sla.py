@@ -1,0 +1,199 @@
+"""Evaluate deadlines from stored state, decide alerts, and build what Slack shows.
+
+Costs no helpdesk API call: everything here reads the store, so a sweep can run every few seconds
+and catch a breach at its moment even when nothing changed upstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from bot.blocks.alerts import AlertView, RenderedMessage, render_alert
+from bot.blocks.sla_list import SlaListRow
+from bot.config import AppConfig, TeamConfig
+from bot.domain.calendar import BusinessHours
+from bot.domain.model import AlertDecision, Deadline, DomainError, HelpdeskItem, TeamRoute
+from bot.domain.redact import RedactionPolicy, redact
+from bot.domain.routing import route
+from bot.domain.sla import SlaStatus, classify, deadlines_for, decide_alerts
+from bot.metrics import Metrics
+from bot.store.repository import RoutedDecision, StoredAlert, Store
+
+
+@dataclass(frozen=True)
+class AckResult:
+    alert: StoredAlert
+    message: RenderedMessage
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One deadline of one open item, with where it routes and its status at `now`."""
+
+    item: HelpdeskItem
+    deadline: Deadline
+    status: SlaStatus
+    team: TeamRoute | None
+    channel: str
+
+
+class SlaService:
+    def __init__(self, *, store: Store, config: AppConfig, metrics: Metrics) -> None:
+        self.store = store
+        self.config = config
+        self.metrics = metrics
+
+    # -- configuration-derived pieces, built once ---------------------------------------------------
+    @cached_property
+    def _routes(self) -> list[TeamRoute]:
+        return self.config.routes()
+
+    @cached_property
+    def _calendars(self) -> dict[str, BusinessHours | None]:
+        return {team.name: team.business_calendar() for team in self.config.teams}
+
+    @cached_property
+    def _targets(self):
+        return self.config.intercom_targets()
+
+    @cached_property
+    def redaction(self) -> RedactionPolicy:
+        return RedactionPolicy(emails=self.config.redact.emails, phones=self.config.redact.phones)
+
+    def team_config(self, name: str | None) -> TeamConfig | None:
+        return self.config.team(name) if name else None
+
+    def tz_for(self, team_name: str | None) -> ZoneInfo:
+        return self.config.team_tz(team_name)
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def deadlines(self, item: HelpdeskItem) -> tuple[TeamRoute | None, list[Deadline]]:
+        team = route(item, self._routes)
+        calendar = self._calendars.get(team.name) if team else None
+        return team, deadlines_for(item, targets=self._targets, calendar=calendar)
+
+    def evaluate(self, *, now: datetime, items: Iterable[HelpdeskItem] | None = None) -> list[Evaluated]:
+        """Every deadline of every open item, classified at `now`."""
+        warn_before = self.config.alerts.warn_before
+        out: list[Evaluated] = []
+        for item in self.store.open_items() if items is None else items:
+            team, deadlines = self.deadlines(item)
+            channel = team.channel if team else self.config.alerts.channel
+            for deadline in deadlines:
+                out.append(Evaluated(item, deadline, classify(deadline, now, warn_before), team, channel))
+        return out
+
+    def pending_decisions(self, *, now: datetime) -> list[RoutedDecision]:
+        """What should be posted now that has not been decided before (nothing is written)."""
+        evaluated = self.evaluate(now=now)
+        self.metrics.at_risk.set(sum(1 for e in evaluated if e.status is SlaStatus.AT_RISK))
+        self.metrics.breached.set(sum(1 for e in evaluated if e.status is SlaStatus.BREACHED))
+        by_deadline = {(e.deadline.ref, e.deadline.metric, e.deadline.cycle): e for e in evaluated}
+        decisions = decide_alerts(
+            [e.deadline for e in evaluated],
+            now=now,
+            warn_before=self.config.alerts.warn_before,
+            already=self.store.decided_keys(),
+        )
+        routed = []
+        for decision in decisions:
+            e = by_deadline[(decision.deadline.ref, decision.deadline.metric, decision.deadline.cycle)]
+            routed.append(RoutedDecision(decision, e.team.name if e.team else None, e.channel))
+        return routed
+
+    def decide(self, *, now: datetime) -> list[int]:
+        """Record due alert decisions (idempotent); returns ids of newly decided alerts."""
+        inserted = self.store.record_decisions(self.pending_decisions(now=now), now=now)
+        for _, routed in inserted:
+            self.metrics.alerts_decided.labels(routed.decision.kind.value).inc()
+        return [alert_id for alert_id, _ in inserted]
+
+    def still_applies(self, alert: StoredAlert, *, now: datetime) -> tuple[HelpdeskItem | None, str | None]:
+        """Re-check a decided alert against current state before posting it.
+
+        Returns (item, None) when it should be posted, or (item, reason) when it no longer applies:
+        ticket solved, metric achieved or paused, deadline moved out of breach, or a warning that
+        would now arrive after the breach (the breach alert covers it).
+        """
+        item = self.store.get_item(alert.ref)
+        if item is None:
+            return None, "ticket no longer in the store"
+        if item.is_closed:
+            return item, f"ticket is {item.status}"
+        _, deadlines = self.deadlines(item)
+        current = next((d for d in deadlines if d.metric == alert.metric and d.cycle == alert.cycle), None)
+        if current is None:
+            return item, "SLA metric no longer active"
+        status = classify(current, now, self.config.alerts.warn_before)
+        if alert.key == "breach" and status is not SlaStatus.BREACHED:
+            return item, "deadline moved: no longer breached"
+        if alert.key != "breach" and status is SlaStatus.BREACHED:
+            return item, "warning superseded by the breach alert"
+        return item, None
+
+    # -- presentation ----------------------------------------------------------------------------
+    def alert_view(self, alert: StoredAlert, item: HelpdeskItem, *, now: datetime) -> AlertView:
+        _, deadlines = self.deadlines(item)
+        current = next((d for d in deadlines if d.metric == alert.metric and d.cycle == alert.cycle), None)
+        return AlertView(
+            alert_id=alert.id,
+            ref=alert.ref,
+            kind=alert.kind,
+            metric=alert.metric,
+            threshold=alert.threshold,
+            subject=redact(item.subject, self.redaction),
+            priority=item.priority,
+            assignee_name=redact(item.assignee_name, self.redaction) if item.assignee_name else None,
+            team_name=alert.team,
+            group_name=item.group_name,
+            url=item.url,
+            due_at=current.due_at if current else alert.due_at,
+            tz=self.tz_for(alert.team),
+            acked_by=alert.acked_by,
+            acked_at=alert.acked_at,
+        )
+
+    def acknowledge(self, alert_id: int, *, user_id: str, now: datetime) -> AckResult:
+        """Record the acknowledgement (first click wins) and re-render the alert message."""
+        alert = self.store.acknowledge(alert_id, user_id=user_id, now=now)
+        if alert is None:
+            raise DomainError("This alert is no longer known to Deskwatch; nothing was recorded.")
+        item = self.store.get_item(alert.ref)
+        if item is None:
+            raise DomainError(f"{alert.ref} is no longer in Deskwatch's store; the acknowledgement was recorded.")
+        return AckResult(alert, render_alert(self.alert_view(alert, item, now=now), now=now))
+
+    def list_rows(self, *, now: datetime, teams: set[str] | None) -> list[SlaListRow]:
+        """Breached and at-risk deadlines for `/sla`, sorted by due time. teams None = all teams."""
+        rows = []
+        for e in self.evaluate(now=now):
+            if e.status is SlaStatus.OK:
+                continue
+            team_name = e.team.name if e.team else None
+            if teams is not None and team_name not in teams:
+                continue
+            rows.append(
+                SlaListRow(
+                    ref=e.item.ref,
+                    subject=redact(e.item.subject, self.redaction),
+                    url=e.item.url,
+                    metric=e.deadline.metric,
+                    due_at=e.deadline.due_at,
+                    breached=e.status is SlaStatus.BREACHED,
+                    team_name=team_name,
+                    assignee_name=redact(e.item.assignee_name, self.redaction) if e.item.assignee_name else None,
+                    priority=e.item.priority,
+                )
+            )
+        rows.sort(key=lambda r: (r.due_at, str(r.ref)))
+        return rows
+
+
+def decision_label(decision: AlertDecision) -> str:
+    """One line for `sla scan --dry-run` output."""
+    d = decision.deadline
+    return f"{decision.key:<10} {d.ref!s:<12} {d.metric:<22} due {d.due_at.isoformat()}"

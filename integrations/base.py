@@ -1,0 +1,71 @@
+"""The one `Helpdesk` protocol every helpdesk adapter implements, and the errors adapters raise.
+
+Adapters map vendor JSON into `bot.domain.model` types at the edge; nothing past `integrations/`
+sees vendor JSON or SDK objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.domain.model import HelpdeskItem, Source
+
+
+class HelpdeskError(Exception):
+    """A helpdesk call failed after the adapter's retries. The message is safe to show (no secrets)."""
+
+
+class HelpdeskAuthError(HelpdeskError):
+    """Credentials were refused (401/403)."""
+
+
+class HelpdeskNotFound(HelpdeskError):
+    """The ticket or conversation does not exist (404)."""
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    """One page of changed items.
+
+    `cursor` is what the caller stores *after* persisting `items`, to resume from on the next sync;
+    None means "nothing to store yet" (e.g. mid-way through a first full sync).
+    `api_calls` counts the HTTP requests the adapter made to produce this page (for cost reporting).
+    """
+
+    items: tuple[HelpdeskItem, ...]
+    cursor: str | None
+    api_calls: int = 1
+
+
+ProgressCallback = Callable[[int], None]
+
+
+@runtime_checkable
+class Helpdesk(Protocol):
+    """What Deskwatch needs from a helpdesk. Implementations: ZendeskHelpdesk, IntercomHelpdesk."""
+
+    source: Source
+
+    def check_auth(self) -> str:
+        """One cheap identity call (`users/me` / `me`). Returns a description such as the account
+        email; raises HelpdeskAuthError on bad credentials, HelpdeskError when unreachable."""
+        ...
+
+    def sync(self, cursor: str | None, *, now: datetime) -> Iterator[SyncPage]:
+        """Yield pages of items changed since `cursor` (opaque, produced by this adapter).
+
+        cursor None = first sync: every open item, however old. API cost of a later sync grows with
+        what changed, not with the backlog. `now` is aware UTC.
+        """
+        ...
+
+    def get_item(self, external_id: str) -> HelpdeskItem:
+        """Fetch one item fresh from the helpdesk (with SLA data); raises HelpdeskNotFound."""
+        ...
+
+    def item_url(self, external_id: str) -> str:
+        """Agent-facing URL of the item in the helpdesk UI."""
+        ...

@@ -1,0 +1,844 @@
+"""A strict local emulator of the Intercom REST API 2.14, for tests and `deskwatch demo`.
+
+Shapes follow `shared/specs/intercom/2.14/api.intercom.io.yaml`. It is strict where the real API
+punishes lenient clients: search pages hold 20 conversations unless `pagination.per_page` (max 150)
+is sent, filters nest at most two levels, only searchable fields are accepted (`sla_applied` is not),
+`admin_assignee_id` / `team_assignee_id` are JSON integers, every error is an `error.list`, and an
+unsupported `Intercom-Version` header is refused. The `Intercom-Version` values received are kept in
+`versions_seen`, so tests can prove the client pins the version.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import html
+import itertools
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from integrations.emulators.base import EmulatorServer, RecordedRequest, Response
+
+if TYPE_CHECKING:
+    from integrations.emulators.base import _Fault
+
+SUPPORTED_VERSIONS = frozenset({"2.14", "2.15"})
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 150
+MAX_NESTING = 2
+MAX_GROUP_FILTERS = 15
+RATE_LIMIT_WINDOW_SECONDS = 10
+
+_STRING, _DATE, _INTEGER, _BOOLEAN = "string", "date", "integer", "boolean"
+_OPERATORS = {
+    _STRING: frozenset({"=", "!=", "IN", "NIN", "~", "!~", "^", "$"}),
+    _DATE: frozenset({"=", "!=", "IN", "NIN", ">", "<"}),
+    _INTEGER: frozenset({"=", "!=", "IN", "NIN", ">", "<"}),
+    _BOOLEAN: frozenset({"=", "!=", "IN", "NIN"}),
+}
+_STAT_TIMESTAMPS = (
+    "first_contact_reply_at",
+    "first_assignment_at",
+    "first_admin_reply_at",
+    "first_close_at",
+    "last_assignment_at",
+    "last_assignment_admin_reply_at",
+    "last_contact_reply_at",
+    "last_admin_reply_at",
+    "last_close_at",
+)
+_STAT_INTEGERS = (
+    "time_to_assignment",
+    "time_to_admin_reply",
+    "time_to_first_close",
+    "time_to_last_close",
+    "median_time_to_reply",
+    "count_reopens",
+    "count_assignments",
+    "count_conversation_parts",
+)
+# The "Accepted Fields" table of POST /conversations/search (contacts, teammates, ratings and AI
+# agent fields omitted: the emulator does not model them, so searching them is refused).
+_SEARCH_FIELDS: dict[str, str] = {
+    "id": _STRING,
+    "created_at": _DATE,
+    "updated_at": _DATE,
+    "source.type": _STRING,
+    "source.id": _STRING,
+    "source.delivered_as": _STRING,
+    "source.subject": _STRING,
+    "source.body": _STRING,
+    "source.author.id": _STRING,
+    "source.author.type": _STRING,
+    "source.author.name": _STRING,
+    "source.author.email": _STRING,
+    "source.url": _STRING,
+    "admin_assignee_id": _STRING,
+    "team_assignee_id": _STRING,
+    "open": _BOOLEAN,
+    "read": _BOOLEAN,
+    "state": _STRING,
+    "waiting_since": _DATE,
+    "snoozed_until": _DATE,
+    "tag_ids": _STRING,
+    "priority": _STRING,
+    "statistics.last_closed_by_id": _STRING,
+    **{f"statistics.{name}": _DATE for name in _STAT_TIMESTAMPS},
+    **{f"statistics.{name}": _INTEGER for name in _STAT_INTEGERS},
+}
+_UPSERT_FIELDS = frozenset(
+    {
+        "id",
+        "title",
+        "state",
+        "open",
+        "read",
+        "priority",
+        "admin_assignee_id",
+        "team_assignee_id",
+        "created_at",
+        "updated_at",
+        "waiting_since",
+        "snoozed_until",
+        "source",
+        "subject",
+        "body",
+        "statistics",
+        "tags",
+        "sla_applied",
+        "custom_attributes",
+    }
+)
+_TAG_RE = re.compile(r"<[^>]*>")
+_WORD_RE = re.compile(r"\w+")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _ApiError(Exception):
+    """Raised inside a route to answer with an Intercom `error.list`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error_body(code: str, message: str) -> dict[str, Any]:
+    return {
+        "type": "error.list",
+        "request_id": str(uuid.uuid4()),
+        "errors": [{"code": code, "message": message}],
+    }
+
+
+def _unix(value: datetime | int | None) -> int | None:
+    """Accept an aware datetime or a unix int (what the API itself speaks)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the Intercom emulator; use an aware UTC datetime")
+        return int(value.timestamp())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"expected an aware datetime or unix int, got {value!r}")
+
+
+def _int_id(value: int | str | None) -> int | None:
+    if value is None:
+        return None
+    return int(value)
+
+
+def _plain_text(body: str | None) -> str:
+    return " ".join(html.unescape(_TAG_RE.sub(" ", body or "")).split())
+
+
+class IntercomEmulator(EmulatorServer):
+    """Serves /me, /admins, /teams and the conversation endpoints Deskwatch reads and writes."""
+
+    name = "intercom"
+
+    def __init__(
+        self,
+        *,
+        token: str = "ic-demo-token",
+        app_id: str = "deskwatchdemo",
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.app_id = app_id
+        self._now = now
+        self._admins: dict[str, dict[str, Any]] = {}
+        self._teams: dict[str, dict[str, Any]] = {}
+        self._tags: dict[str, str] = {}
+        self._conversations: dict[str, dict[str, Any]] = {}
+        self._parts: dict[str, list[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._versions: list[str] = []
+        self._api("GET", "/me", self._me)
+        self._api("GET", "/admins", self._list_admins)
+        self._api("GET", "/teams", self._list_teams)
+        self._api("POST", "/conversations/search", self._search)
+        self._api("GET", "/conversations", self._list_conversations)
+        self._api("GET", "/conversations/{id}", self._get_conversation)
+        self._api("PUT", "/conversations/{id}", self._update_conversation)
+        self._api("POST", "/conversations/{id}/reply", self._reply)
+        self._api("POST", "/conversations/{id}/parts", self._manage)
+        self._api("POST", "/conversations/{id}/tags", self._attach_tag)
+
+    # -- seeding ---------------------------------------------------------------------------------
+    @property
+    def versions_seen(self) -> list[str]:
+        """`Intercom-Version` header values received, in order (requests without one add nothing)."""
+        with self._lock:
+            return list(self._versions)
+
+    def add_admin(self, id: int | str, name: str, email: str | None = None) -> None:  # noqa: A002
+        with self._lock:
+            admin_id = str(id)
+            self._admins[admin_id] = {
+                "id": admin_id,
+                "name": name,
+                "email": email or f"admin{admin_id}@example.com",
+            }
+
+    def add_team(self, id: int | str, name: str, admin_ids: Iterable[int | str] = ()) -> None:  # noqa: A002
+        with self._lock:
+            self._teams[str(id)] = {"id": str(id), "name": name, "admin_ids": [int(a) for a in admin_ids]}
+
+    def add_tag(self, id: int | str, name: str) -> None:  # noqa: A002
+        """Register a workspace tag so POST /conversations/{id}/tags can attach it by id."""
+        with self._lock:
+            self._tags[str(id)] = name
+
+    def upsert_conversation(self, **fields: Any) -> dict[str, Any]:
+        """Create or update a conversation; returns its API JSON. Unknown fields raise TypeError.
+
+        `subject` / `body` are shortcuts for `source.subject` / `source.body`; `tags` is a list of
+        tag names (or `{"id", "name"}` dicts). `updated_at` defaults to now and never moves back.
+        """
+        unknown = set(fields) - _UPSERT_FIELDS
+        if unknown:
+            raise TypeError(f"unknown Intercom conversation fields: {sorted(unknown)}")
+        with self._lock:
+            conv_id = str(fields["id"]) if "id" in fields else self._unused_id(self._conversations, 1000)
+            existing = self._conversations.get(conv_id)
+            conv = existing if existing is not None else self._new_conversation(conv_id, fields)
+            self._apply_fields(conv, fields)
+            explicit = _unix(fields.get("updated_at"))
+            stamp = explicit if explicit is not None else self._now_ts()
+            conv["updated_at"] = stamp if existing is None else max(conv["updated_at"], stamp)
+            self._conversations[conv_id] = conv
+            self._parts.setdefault(conv_id, [])
+            return self._render(conv, parts=False)
+
+    def conversation(self, id: int | str) -> dict[str, Any]:  # noqa: A002
+        """Current API JSON of one conversation, with its parts (for assertions)."""
+        with self._lock:
+            return self._render(self._conversations[str(id)], parts=True)
+
+    def _unused_id(self, taken: dict[str, Any], base: int) -> str:
+        while True:
+            candidate = str(base + next(self._ids))
+            if candidate not in taken:
+                return candidate
+
+    def _now_ts(self) -> int:
+        return int(self._now().timestamp())
+
+    def _new_conversation(self, conv_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        created = _unix(fields.get("created_at"))
+        if created is None:
+            created = _unix(fields.get("updated_at")) or self._now_ts()
+        contact_id = f"contact-{conv_id}"
+        return {
+            "type": "conversation",
+            "id": conv_id,
+            "title": None,
+            "created_at": created,
+            "updated_at": created,
+            "waiting_since": None,
+            "snoozed_until": None,
+            "source": {
+                "type": "conversation",
+                "id": f"src-{conv_id}",
+                "delivered_as": "customer_initiated",
+                "subject": "",
+                "body": "",
+                "author": {
+                    "type": "user",
+                    "id": contact_id,
+                    "name": "Customer",
+                    "email": "customer@example.com",
+                },
+                "attachments": [],
+                "url": None,
+                "redacted": False,
+            },
+            "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": contact_id}]},
+            "first_contact_reply": None,
+            "admin_assignee_id": None,
+            "team_assignee_id": None,
+            "open": True,
+            "state": "open",
+            "read": False,
+            "tags": {"type": "tag.list", "tags": []},
+            "priority": "not_priority",
+            "sla_applied": None,
+            "statistics": {
+                "type": "conversation_statistics",
+                **dict.fromkeys(_STAT_TIMESTAMPS),
+                **dict.fromkeys(_STAT_INTEGERS[:5]),
+                "last_closed_by_id": None,
+                "count_reopens": 0,
+                "count_assignments": 0,
+                "count_conversation_parts": 0,
+            },
+            "conversation_rating": None,
+            "teammates": None,
+            "custom_attributes": {},
+            "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+            "ai_agent": None,
+            "ai_agent_participated": False,
+        }
+
+    def _apply_fields(self, conv: dict[str, Any], fields: dict[str, Any]) -> None:
+        for key in ("title", "read", "custom_attributes"):
+            if key in fields:
+                conv[key] = fields[key]
+        if "created_at" in fields:
+            conv["created_at"] = _unix(fields["created_at"])
+        for key in ("waiting_since", "snoozed_until"):
+            if key in fields:
+                conv[key] = _unix(fields[key])
+        for key in ("admin_assignee_id", "team_assignee_id"):
+            if key in fields:
+                conv[key] = _int_id(fields[key])
+        if "priority" in fields:
+            if fields["priority"] not in ("priority", "not_priority"):
+                raise ValueError(f"priority must be 'priority' or 'not_priority', got {fields['priority']!r}")
+            conv["priority"] = fields["priority"]
+        self._apply_state(conv, fields)
+        source = dict(fields.get("source") or {})
+        for key in ("subject", "body"):
+            if key in fields:
+                source[key] = fields[key]
+        conv["source"].update(source)
+        for name, value in (fields.get("statistics") or {}).items():
+            if name in _STAT_TIMESTAMPS:
+                conv["statistics"][name] = _unix(value)
+            elif name in _STAT_INTEGERS or name == "last_closed_by_id":
+                conv["statistics"][name] = value
+            else:
+                raise TypeError(f"unknown conversation statistic {name!r}")
+        if "tags" in fields:
+            conv["tags"]["tags"] = [self._tag_json(tag) for tag in fields["tags"]]
+        if "sla_applied" in fields:
+            sla = fields["sla_applied"]
+            conv["sla_applied"] = None if sla is None else {"type": "conversation_sla_summary", **sla}
+
+    @staticmethod
+    def _apply_state(conv: dict[str, Any], fields: dict[str, Any]) -> None:
+        if "state" in fields:
+            state = fields["state"]
+            if state not in ("open", "closed", "snoozed"):
+                raise ValueError(f"state must be open/closed/snoozed, got {state!r}")
+            is_open = state != "closed"
+            if "open" in fields and bool(fields["open"]) != is_open:
+                raise ValueError(f"open={fields['open']!r} contradicts state={state!r}")
+            conv["state"], conv["open"] = state, is_open
+        elif "open" in fields:
+            conv["open"] = bool(fields["open"])
+            conv["state"] = "open" if conv["open"] else "closed"
+
+    def _tag_json(self, tag: str | dict[str, Any]) -> dict[str, Any]:
+        if isinstance(tag, dict):
+            tag_id, name = str(tag["id"]), str(tag["name"])
+            self._tags[tag_id] = name
+        else:
+            name = tag
+            tag_id = next((i for i, n in self._tags.items() if n == name), None) or self._unused_id(
+                self._tags, 9000
+            )
+            self._tags[tag_id] = name
+        return {"type": "tag", "id": tag_id, "name": name, "applied_at": None, "applied_by": None}
+
+    def _render(self, conv: dict[str, Any], *, parts: bool) -> dict[str, Any]:
+        out = copy.deepcopy(conv)
+        if parts:
+            conv_parts = copy.deepcopy(self._parts.get(conv["id"], []))
+            out["conversation_parts"] = {
+                "type": "conversation_part.list",
+                "conversation_parts": conv_parts,
+                "total_count": len(conv_parts),
+            }
+        return out
+
+    # -- HTTP plumbing ---------------------------------------------------------------------------
+    def _api(self, method: str, pattern: str, fn: Callable[..., Response]) -> None:
+        def guarded(req: RecordedRequest, params: dict[str, str]) -> Response:
+            if req.header("Authorization") != f"Bearer {self.token}":
+                return Response(401, _error_body("unauthorized", "Access Token Invalid"))
+            version = req.header("Intercom-Version")
+            if version is not None and version not in SUPPORTED_VERSIONS:
+                return Response(
+                    400,
+                    _error_body(
+                        "intercom_version_invalid",
+                        f"Requested version {version!r} is not valid; this emulator serves 2.14 and 2.15",
+                    ),
+                )
+            try:
+                with self._lock:
+                    return fn(req, params)
+            except _ApiError as exc:
+                return Response(exc.status, _error_body(exc.code, exc.message))
+
+        self.route(method, pattern, guarded)
+
+    def handle(self, req: RecordedRequest) -> Response:
+        version = req.header("Intercom-Version")
+        if version is not None:
+            with self._lock:
+                self._versions.append(version)
+        return super().handle(req)
+
+    def not_found(self, req: RecordedRequest) -> Response:
+        return Response(404, _error_body("not_found", f"Resource Not Found: {req.method} {req.path}"))
+
+    def fault_response(self, fault: _Fault) -> Response:
+        """Intercom-shaped fault: an `error.list` body; a 429 carries X-RateLimit-* headers
+        (Intercom's own) and Retry-After only when the test scripted one."""
+        codes = {
+            429: (
+                "rate_limit_exceeded",
+                f"Exceeded rate limit of 167 in {RATE_LIMIT_WINDOW_SECONDS}_seconds",
+            ),
+            500: ("server_error", "Internal Server Error"),
+            502: ("bad_gateway", "Bad Gateway"),
+            503: ("service_unavailable", "Service Unavailable"),
+            504: ("gateway_timeout", "Gateway Timeout"),
+        }
+        code, message = codes.get(fault.status, ("emulated_error", f"emulated status {fault.status}"))
+        body = fault.body if fault.body is not None else _error_body(code, message)
+        headers: dict[str, str] = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(fault.retry_after)
+        if fault.status == 429:
+            wait = fault.retry_after if fault.retry_after is not None else RATE_LIMIT_WINDOW_SECONDS
+            headers.update(
+                {
+                    "X-RateLimit-Limit": "167",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(self._now_ts() + wait),
+                }
+            )
+        return Response(fault.status, body, headers)
+
+    @staticmethod
+    def _body(req: RecordedRequest) -> dict[str, Any]:
+        try:
+            body = req.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _ApiError(400, "bad_request", "Request body is not valid JSON") from exc
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise _ApiError(400, "bad_request", "Request body must be a JSON object")
+        return body
+
+    def _conversation_or_404(self, conv_id: str) -> dict[str, Any]:
+        conv = self._conversations.get(conv_id)
+        if conv is None:
+            raise _ApiError(404, "not_found", "Conversation not found")
+        return conv
+
+    def _admin_or_error(self, body: dict[str, Any]) -> dict[str, Any]:
+        admin_id = body.get("admin_id")
+        if admin_id in (None, ""):
+            raise _ApiError(400, "parameter_not_found", "admin_id not specified")
+        admin = self._admins.get(str(admin_id))
+        if admin is None:
+            raise _ApiError(404, "admin_not_found", "Admin not found")
+        return admin
+
+    # -- admins & teams --------------------------------------------------------------------------
+    def _admin_json(self, admin: dict[str, Any]) -> dict[str, Any]:
+        team_ids = [int(t["id"]) for t in self._teams.values() if int(admin["id"]) in t["admin_ids"]]
+        return {
+            "type": "admin",
+            "id": admin["id"],
+            "name": admin["name"],
+            "email": admin["email"],
+            "job_title": None,
+            "away_mode_enabled": False,
+            "away_mode_reassign": False,
+            "has_inbox_seat": True,
+            "team_ids": team_ids,
+            "avatar": {"type": "avatar", "image_url": None},
+        }
+
+    def _me(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        admin = next(iter(self._admins.values()), {"id": "0", "name": "API token owner", "email": None})
+        body = {
+            **self._admin_json(admin),
+            "email_verified": True,
+            "app": {
+                "type": "app",
+                "id_code": self.app_id,
+                "name": "Deskwatch Demo",
+                "created_at": 1_700_000_000,
+                "secure": False,
+                "identity_verification": False,
+                "timezone": "Etc/UTC",
+                "region": "US",
+            },
+        }
+        return Response(200, body)
+
+    def _list_admins(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        return Response(
+            200, {"type": "admin.list", "admins": [self._admin_json(a) for a in self._admins.values()]}
+        )
+
+    def _list_teams(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        teams = [
+            {"type": "team", "id": t["id"], "name": t["name"], "admin_ids": list(t["admin_ids"])}
+            for t in self._teams.values()
+        ]
+        return Response(200, {"type": "team.list", "teams": teams})
+
+    # -- reading conversations -------------------------------------------------------------------
+    def _get_conversation(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        return Response(200, self._render(self._conversation_or_404(params["id"]), parts=True))
+
+    def _list_conversations(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        raw_per_page = req.query.get("per_page", [None])[-1]
+        per_page = _per_page(int(raw_per_page) if raw_per_page and raw_per_page.isdigit() else raw_per_page)
+        after = req.query.get("starting_after", [None])[-1]
+        return Response(200, self._page(list(self._conversations.values()), per_page, after))
+
+    def _search(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        body = self._body(req)
+        if "query" not in body:
+            raise _ApiError(400, "parameter_not_found", "query not specified")
+        matches = _compile(body["query"], depth=0)
+        pagination = body.get("pagination") or {}
+        if not isinstance(pagination, dict):
+            raise _ApiError(400, "parameter_invalid", "pagination must be an object")
+        per_page = _per_page(pagination.get("per_page"))
+        found = [c for c in self._conversations.values() if matches(c)]
+        return Response(200, self._page(found, per_page, pagination.get("starting_after")))
+
+    def _page(self, found: list[dict[str, Any]], per_page: int, starting_after: Any) -> dict[str, Any]:
+        """One `conversation.list` page, ordered by (updated_at, id); the cursor is the last key seen."""
+        found.sort(key=_sort_key)
+        total = len(found)
+        page_no = 1
+        if starting_after not in (None, ""):
+            after_key, page_no = _decode_cursor(starting_after)
+            found = [c for c in found if _sort_key(c) > after_key]
+        page = found[:per_page]
+        pages: dict[str, Any] = {
+            "type": "pages",
+            "page": page_no,
+            "per_page": per_page,
+            "total_pages": math.ceil(total / per_page),
+        }
+        if len(found) > per_page:
+            pages["next"] = {"per_page": per_page, "starting_after": _encode_cursor(page[-1], page_no + 1)}
+        return {
+            "type": "conversation.list",
+            "pages": pages,
+            "total_count": total,
+            "conversations": [self._render(c, parts=False) for c in page],
+        }
+
+    # -- writing conversations -------------------------------------------------------------------
+    def _touch(self, conv: dict[str, Any]) -> int:
+        now = self._now_ts()
+        conv["updated_at"] = max(conv["updated_at"], now)
+        return now
+
+    def _add_part(self, conv: dict[str, Any], part_type: str, admin: dict[str, Any], **extra: Any) -> None:
+        now = self._now_ts()
+        part = {
+            "type": "conversation_part",
+            "id": str(next(self._ids) + 500_000),
+            "part_type": part_type,
+            "body": None,
+            "created_at": now,
+            "updated_at": now,
+            "notified_at": now,
+            "assigned_to": None,
+            "author": {"type": "admin", "id": admin["id"], "name": admin["name"], "email": admin["email"]},
+            "attachments": [],
+            "external_id": None,
+            "redacted": False,
+            **extra,
+        }
+        self._parts[conv["id"]].append(part)
+        conv["statistics"]["count_conversation_parts"] += 1
+
+    def _update_conversation(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        conv = self._conversation_or_404(params["id"])
+        body = self._body(req)
+        unknown = set(body) - {"read", "title", "custom_attributes", "company_id"}
+        if unknown:
+            raise _ApiError(400, "parameter_invalid", f"Unknown parameters: {', '.join(sorted(unknown))}")
+        if "read" in body:
+            conv["read"] = bool(body["read"])
+        if "title" in body:
+            conv["title"] = body["title"]
+        if "custom_attributes" in body:
+            if not isinstance(body["custom_attributes"], dict):
+                raise _ApiError(400, "parameter_invalid", "custom_attributes must be an object")
+            conv["custom_attributes"].update(body["custom_attributes"])
+        self._touch(conv)
+        return Response(200, self._render(conv, parts=True))
+
+    def _reply(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        conv = self._conversation_or_404(params["id"])
+        body = self._body(req)
+        message_type = body.get("message_type")
+        if message_type not in ("comment", "note"):
+            raise _ApiError(400, "parameter_invalid", "message_type must be comment or note")
+        if body.get("type") != "admin":
+            raise _ApiError(400, "parameter_invalid", "type must be admin")
+        admin = self._admin_or_error(body)
+        if not body.get("body"):
+            raise _ApiError(400, "parameter_not_found", "body not specified")
+        now = self._touch(conv)
+        self._add_part(conv, message_type, admin, body=body["body"])
+        if message_type == "comment":
+            stats = conv["statistics"]
+            if stats["first_admin_reply_at"] is None:
+                stats["first_admin_reply_at"] = now
+                stats["time_to_admin_reply"] = now - conv["created_at"]
+            stats["last_admin_reply_at"] = now
+            conv["waiting_since"] = None
+        return Response(200, self._render(conv, parts=True))
+
+    def _manage(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        conv = self._conversation_or_404(params["id"])
+        body = self._body(req)
+        message_type = body.get("message_type")
+        if message_type not in ("assignment", "close", "open", "snoozed"):
+            raise _ApiError(
+                400, "parameter_invalid", "message_type must be assignment, close, open or snoozed"
+            )
+        admin = self._admin_or_error(body)
+        now = self._touch(conv)
+        stats = conv["statistics"]
+        if message_type == "assignment":
+            assigned_to = self._assign(conv, body)
+            stats["first_assignment_at"] = stats["first_assignment_at"] or now
+            stats["last_assignment_at"] = now
+            stats["count_assignments"] += 1
+            self._add_part(conv, "assignment", admin, body=body.get("body"), assigned_to=assigned_to)
+        elif message_type == "close":
+            conv["state"], conv["open"], conv["snoozed_until"] = "closed", False, None
+            stats["first_close_at"] = stats["first_close_at"] or now
+            stats["last_close_at"] = now
+            stats["last_closed_by_id"] = admin["id"]
+            self._add_part(conv, "close", admin, body=body.get("body"), state="closed")
+        elif message_type == "open":
+            if conv["state"] == "closed":
+                stats["count_reopens"] += 1
+            conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
+            self._add_part(conv, "open", admin, state="open")
+        else:
+            until = body.get("snoozed_until")
+            if not isinstance(until, int) or isinstance(until, bool):
+                raise _ApiError(400, "parameter_invalid", "snoozed_until must be a unix timestamp")
+            conv["state"], conv["open"], conv["snoozed_until"] = "snoozed", True, until
+            self._add_part(conv, "snoozed", admin, state="snoozed")
+        return Response(200, self._render(conv, parts=True))
+
+    def _assign(self, conv: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | None:
+        kind = body.get("type")
+        if kind not in ("admin", "team"):
+            raise _ApiError(400, "parameter_invalid", "type must be admin or team")
+        if body.get("assignee_id") in (None, ""):
+            raise _ApiError(400, "parameter_not_found", "assignee_id not specified")
+        assignee = str(body["assignee_id"])
+        registry = self._admins if kind == "admin" else self._teams
+        if assignee != "0" and assignee not in registry:
+            raise _ApiError(404, "assignee_not_found", f"{kind.capitalize()} {assignee} not found")
+        conv[f"{kind}_assignee_id"] = None if assignee == "0" else int(assignee)
+        return None if assignee == "0" else {"type": kind, "id": assignee}
+
+    def _attach_tag(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        conv = self._conversation_or_404(params["id"])
+        body = self._body(req)
+        if body.get("id") in (None, ""):
+            raise _ApiError(400, "parameter_not_found", "id not specified")
+        admin = self._admin_or_error(body)
+        tag_id = str(body["id"])
+        if tag_id not in self._tags:
+            raise _ApiError(404, "tag_not_found", "Tag not found")
+        now = self._touch(conv)
+        tag = {
+            "type": "tag",
+            "id": tag_id,
+            "name": self._tags[tag_id],
+            "applied_at": now,
+            "applied_by": {"type": "admin", "id": admin["id"]},
+        }
+        if all(t["id"] != tag_id for t in conv["tags"]["tags"]):
+            conv["tags"]["tags"].append(tag)
+        return Response(200, tag)
+
+
+# -- search query evaluation ------------------------------------------------------------------------
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def _per_page(value: Any) -> int:
+    if value is None:
+        return DEFAULT_PER_PAGE
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _ApiError(400, "parameter_invalid", "per_page must be a positive integer")
+    if value > MAX_PER_PAGE:
+        raise _ApiError(400, "parameter_invalid", f"per_page must be at most {MAX_PER_PAGE}")
+    return value
+
+
+def _sort_key(conv: dict[str, Any]) -> tuple[int, int, str]:
+    return (conv["updated_at"], len(conv["id"]), conv["id"])
+
+
+def _encode_cursor(conv: dict[str, Any], next_page: int) -> str:
+    raw = json.dumps([conv["updated_at"], conv["id"], next_page]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: Any) -> tuple[tuple[int, int, str], int]:
+    try:
+        updated_at, conv_id, page = json.loads(base64.urlsafe_b64decode(str(cursor).encode()))
+        return (int(updated_at), len(str(conv_id)), str(conv_id)), int(page)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise _ApiError(400, "parameter_invalid", "starting_after is not a valid cursor") from exc
+
+
+def _compile(node: Any, *, depth: int) -> Predicate:
+    """Validate a search query the way Intercom does and turn it into a predicate over conversations."""
+    if not isinstance(node, dict):
+        raise _ApiError(400, "parameter_invalid", "query must be an object")
+    operator = node.get("operator")
+    if operator in ("AND", "OR"):
+        if depth >= MAX_NESTING:
+            raise _ApiError(400, "parameter_invalid", f"Queries can be nested at most {MAX_NESTING} levels")
+        children = node.get("value")
+        if not isinstance(children, list) or not children:
+            raise _ApiError(400, "parameter_invalid", f"{operator} needs a non-empty list of filters")
+        if len(children) > MAX_GROUP_FILTERS:
+            raise _ApiError(
+                400, "parameter_invalid", f"An {operator} group can hold at most {MAX_GROUP_FILTERS} filters"
+            )
+        preds = [_compile(child, depth=depth + 1) for child in children]
+        if operator == "AND":
+            return lambda conv: all(p(conv) for p in preds)
+        return lambda conv: any(p(conv) for p in preds)
+    return _compile_single(node)
+
+
+def _compile_single(node: dict[str, Any]) -> Predicate:
+    field, operator = node.get("field"), node.get("operator")
+    if not isinstance(field, str) or "value" not in node:
+        raise _ApiError(400, "parameter_invalid", "A filter needs field, operator and value")
+    kind = _SEARCH_FIELDS.get(field)
+    if kind is None:
+        raise _ApiError(400, "parameter_invalid", f"{field} is not a searchable conversation field")
+    if operator not in _OPERATORS[kind]:
+        raise _ApiError(
+            400, "parameter_invalid", f"Operator {operator!r} is not supported for {field} ({kind})"
+        )
+    raw = node["value"]
+    if operator in ("IN", "NIN"):
+        if not isinstance(raw, list) or not raw:
+            raise _ApiError(400, "parameter_invalid", f"{operator} needs a non-empty list value")
+        values = [_coerce(v, kind, field) for v in raw]
+    else:
+        if isinstance(raw, list):
+            raise _ApiError(400, "parameter_invalid", f"Operator {operator!r} needs a single value")
+        values = [_coerce(raw, kind, field)]
+        if values[0] is None and operator not in ("=", "!="):
+            raise _ApiError(400, "parameter_invalid", f"Operator {operator!r} needs a value for {field}")
+    test = _operator_test(operator, values, body_tokens=field == "source.body")
+
+    def predicate(conv: dict[str, Any]) -> bool:
+        actual = _field_value(conv, field, kind)
+        if isinstance(actual, list):  # tag_ids: a match on any element, negations over all of them
+            if operator in ("!=", "NIN", "!~"):
+                return all(test(a) for a in actual)
+            return any(test(a) for a in actual)
+        return test(actual)
+
+    return predicate
+
+
+def _coerce(value: Any, kind: str, field: str) -> Any:
+    if value is None:
+        return None
+    if kind in (_DATE, _INTEGER):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+    elif kind == _BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    elif isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    raise _ApiError(400, "parameter_invalid", f"{value!r} is not a valid {kind} value for {field}")
+
+
+def _field_value(conv: dict[str, Any], field: str, kind: str) -> Any:
+    if field == "tag_ids":
+        return [t["id"] for t in conv["tags"]["tags"]]
+    value: Any = conv
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return None
+    if field == "source.body":
+        return _plain_text(value)
+    return str(value) if kind == _STRING else value
+
+
+def _operator_test(operator: str, values: list[Any], *, body_tokens: bool) -> Callable[[Any], bool]:
+    """`>` / `<` are "greater (or equal)" / "lower (or equal)" per the 2.14 search docs."""
+    value = values[0]
+    if body_tokens and operator in ("=", "!="):  # source.body matches single words, not the whole text
+        word = str(value).casefold()
+
+        def has_word(actual: Any) -> bool:
+            return actual is not None and word in _WORD_RE.findall(actual.casefold())
+
+        return has_word if operator == "=" else (lambda actual: not has_word(actual))
+    tests: dict[str, Callable[[Any], bool]] = {
+        "=": lambda a: a == value,
+        "!=": lambda a: a != value,
+        "IN": lambda a: a in values,
+        "NIN": lambda a: a not in values,
+        ">": lambda a: a is not None and a >= value,
+        "<": lambda a: a is not None and a <= value,
+        "~": lambda a: a is not None and str(value).casefold() in a.casefold(),
+        "!~": lambda a: a is None or str(value).casefold() not in a.casefold(),
+        "^": lambda a: a is not None and a.casefold().startswith(str(value).casefold()),
+        "$": lambda a: a is not None and a.casefold().endswith(str(value).casefold()),
+    }
+    return tests[operator]

@@ -1,0 +1,342 @@
+"""Zendesk adapter: the `Helpdesk` protocol over zenpy, mapping ticket JSON to domain types.
+
+Sync is built so its API cost follows what changed, not the backlog:
+- first sync (cursor None): every open ticket, however old, from the Search *export* (plain search
+  stops at 1000 results), then SLA data via show_many in chunks of 100, then a `time:<t0>` cursor
+  with t0 taken before the enumeration started, so nothing changed meanwhile is lost;
+- later syncs: the cursor-based incremental export with `include=slas,users,groups`, resumed from
+  the stored `cursor:<after_cursor>` and stopped on `end_of_stream` (its `after_url` never goes away).
+
+zenpy drops sideloads (`slas`, `users`, `groups`) when it turns JSON into objects, so ticket reads go
+through zenpy's own request plumbing (`_build_url` / `_get(raw_response=True)`) and we map the JSON
+here. Every request still runs on zenpy's session: zenpy waits out 429 Retry-After itself, and a
+urllib3 Retry on that session retries 5xx for idempotent GET/PUT.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+from zenpy import Zenpy
+from zenpy.lib.endpoint import Url
+from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
+
+from bot.domain.model import HelpdeskItem, MetricStage, SlaMetric, Source, TicketRef
+from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+
+SIDELOADS = ("slas", "users", "groups")
+SHOW_MANY_CHUNK = 100
+SEARCH_EXPORT_PAGE_SIZE = 1000
+# The export refuses a start_time from the last minute; one more second keeps clear of the edge.
+EXPORT_START_LAG_SECONDS = 61
+RETRY_STATUSES = (500, 502, 503, 504)
+# zenpy refuses to build URLs without a subdomain, even when ZENPY_FORCE_NETLOC points elsewhere.
+PLACEHOLDER_SUBDOMAIN = "deskwatch-local"
+_STAGES = {stage.value: stage for stage in MetricStage}
+
+
+class _ServerErrorRetry(Retry):
+    """Retry 5xx only. urllib3 would also retry a 429 carrying Retry-After; zenpy already does."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({503})
+
+
+class _CallCounter:
+    """Counts HTTP attempts per thread, including the ones urllib3 retried (requests response hook)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def total(self) -> int:
+        return getattr(self._local, "total", 0)
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        retries = getattr(response.raw, "retries", None)
+        earlier_attempts = len(getattr(retries, "history", ()) or ())
+        self._local.total = self.total + 1 + earlier_attempts
+        return response
+
+
+def _route_zenpy(base_url: str | None) -> None:
+    """Point zenpy at `base_url` (an emulator) or back at zendesk.com.
+
+    zenpy reads these process-wide variables on every request; this is the only place that sets them.
+    """
+    if base_url is None:
+        os.environ.pop("ZENPY_FORCE_SCHEME", None)
+        os.environ.pop("ZENPY_FORCE_NETLOC", None)
+        return
+    parts = urlsplit(base_url)
+    os.environ["ZENPY_FORCE_SCHEME"] = parts.scheme
+    os.environ["ZENPY_FORCE_NETLOC"] = parts.netloc
+
+
+def _validated_base_url(base_url: str | None) -> str | None:
+    if base_url is None:
+        return None
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ValueError(f"base_url must look like https://host[:port] with no path, got {base_url!r}")
+    return base_url.rstrip("/")
+
+
+def _parse_cursor(cursor: str | None) -> tuple[str, str | int] | None:
+    if cursor is None:
+        return None
+    kind, sep, value = cursor.partition(":")
+    if sep and kind == "time" and value.isdigit():
+        return "time", int(value)
+    if sep and kind == "cursor" and value:
+        return "cursor", value
+    raise ValueError(
+        f"unparseable Zendesk sync cursor {cursor[:80]!r}: expected None (first sync), "
+        "'time:<unix seconds>' or 'cursor:<incremental export cursor>'"
+    )
+
+
+def _parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise HelpdeskError(f"Zendesk sent {what} as {type(value).__name__}, expected an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise HelpdeskError(f"Zendesk sent an unparseable {what}: {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        raise HelpdeskError(f"Zendesk sent {what} without a timezone: {value[:40]!r}")
+    return parsed.astimezone(UTC)
+
+
+def _subject(raw: dict[str, Any]) -> str:
+    subject = (raw.get("subject") or "").strip()
+    if subject:
+        return subject
+    for line in (raw.get("description") or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return "(no subject)"
+
+
+def _sla_metrics(slas: Any) -> tuple[SlaMetric, ...]:
+    """`slas.policy_metrics` to SlaMetric; stages this release does not know are skipped."""
+    if not isinstance(slas, dict):
+        return ()
+    metrics = []
+    for raw in slas.get("policy_metrics") or ():
+        stage = _STAGES.get(raw.get("stage"))
+        if stage is None or not raw.get("metric"):
+            continue
+        breach_at = raw.get("breach_at")
+        metrics.append(
+            SlaMetric(
+                metric=str(raw["metric"]),
+                stage=stage,
+                breach_at=None if breach_at is None else _parse_time(breach_at, "slas breach_at"),
+            )
+        )
+    return tuple(metrics)
+
+
+def _names(body: dict[str, Any], key: str) -> dict[int, str]:
+    return {entry["id"]: entry.get("name") for entry in body.get(key) or () if "id" in entry}
+
+
+def _error_code(response: requests.Response | None) -> str:
+    """Zendesk's short error code (e.g. "RecordInvalid"), never the request or its credentials."""
+    if response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    code = body.get("error") if isinstance(body, dict) else None
+    return f" ({code})" if isinstance(code, str) else ""
+
+
+class ZendeskHelpdesk:
+    """`Helpdesk` for Zendesk Support via zenpy (caching off, 5xx retries, counted calls)."""
+
+    source = Source.ZENDESK
+
+    def __init__(
+        self,
+        *,
+        subdomain: str | None,
+        email: str,
+        token: str,
+        base_url: str | None = None,
+        max_retries: int = 4,
+        timeout: float = 30.0,
+        backoff_factor: float = 0.5,
+    ) -> None:
+        if not subdomain and not base_url:
+            raise ValueError("ZendeskHelpdesk needs a subdomain or a base_url")
+        self._subdomain = subdomain
+        self._base_url = _validated_base_url(base_url)
+        self._calls = _CallCounter()
+        session = requests.Session()
+        retry = _ServerErrorRetry(
+            total=max_retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "PUT"}),
+            backoff_factor=backoff_factor,
+            respect_retry_after_header=True,
+            raise_on_status=False,  # hand the last 5xx to zenpy, which raises APIException
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.hooks["response"].append(self._calls)
+        _route_zenpy(self._base_url)
+        self._client = Zenpy(
+            subdomain=subdomain or PLACEHOLDER_SUBDOMAIN,
+            email=email,
+            token=token,
+            disable_cache=True,
+            session=session,
+            timeout=timeout,
+        )
+
+    # -- Helpdesk --------------------------------------------------------------------------------
+    def check_auth(self) -> str:
+        with self._errors("authentication check"):
+            me = self._client.users.me()
+        if getattr(me, "id", None) is None:
+            raise HelpdeskAuthError(
+                "Zendesk answered users/me anonymously: the API credentials were not accepted"
+            )
+        return str(me.email or me.name)
+
+    def sync(self, cursor: str | None, *, now: datetime) -> Iterator[SyncPage]:
+        parsed = _parse_cursor(cursor)  # validated now, not at the first next()
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        if parsed is None:
+            return self._full_sync(now)
+        return self._incremental_sync(parsed[0], parsed[1])
+
+    def get_item(self, external_id: str) -> HelpdeskItem:
+        if not external_id.isdigit():
+            raise ValueError(f"Zendesk ticket ids are numeric, got {external_id[:40]!r}")
+        body = self._get_json(
+            self._client.tickets.endpoint(id=int(external_id), include=list(SIDELOADS)),
+            f"fetch of ticket {external_id}",
+        )
+        return self._items([body["ticket"]], body)[0]
+
+    def item_url(self, external_id: str) -> str:
+        if self._base_url is not None:
+            return f"{self._base_url}/agent/tickets/{external_id}"
+        return f"https://{self._subdomain}.zendesk.com/agent/tickets/{external_id}"
+
+    # -- sync ------------------------------------------------------------------------------------
+    def _full_sync(self, now: datetime) -> Iterator[SyncPage]:
+        t0 = int(now.timestamp()) - EXPORT_START_LAG_SECONDS
+        mark = self._calls.total
+        ids = self._open_ticket_ids()
+        for start in range(0, len(ids), SHOW_MANY_CHUNK):
+            items = self._show_many(ids[start : start + SHOW_MANY_CHUNK])
+            yield SyncPage(items, None, api_calls=self._calls.total - mark)
+            mark = self._calls.total
+        yield SyncPage((), f"time:{t0}", api_calls=self._calls.total - mark)
+
+    def _open_ticket_ids(self) -> list[int]:
+        """Every unsolved ticket id, via the cursor-paged search export (no 1000-result cap)."""
+        with self._errors("open-ticket search export"):
+            results = self._client.search_export(
+                type="ticket", status_less_than="solved", cursor_pagination=SEARCH_EXPORT_PAGE_SIZE
+            )
+            return list(dict.fromkeys(int(ticket.id) for ticket in results))
+
+    def _show_many(self, ids: Sequence[int]) -> tuple[HelpdeskItem, ...]:
+        body = self._get_json(
+            self._client.tickets.endpoint(ids=list(ids), include=list(SIDELOADS)), "show_many of open tickets"
+        )
+        return self._items(body.get("tickets") or (), body)
+
+    def _incremental_sync(self, kind: str, value: str | int) -> Iterator[SyncPage]:
+        endpoint = self._client.tickets.endpoint.incremental
+        stored = f"{kind}:{value}"
+        mark = self._calls.total
+        while True:
+            if kind == "time":
+                url = endpoint.cursor_start(start_time=value, include=list(SIDELOADS))
+            else:
+                url = endpoint.cursor(cursor=quote(str(value), safe=""), include=list(SIDELOADS))
+            body = self._get_json(url, "incremental ticket export")
+            items = self._items(body.get("tickets") or (), body)
+            after = body.get("after_cursor")
+            # A start_time export that finds nothing carries no cursor: keep the one we have.
+            stored = f"cursor:{after}" if after else stored
+            yield SyncPage(items, stored, api_calls=self._calls.total - mark)
+            mark = self._calls.total
+            if body.get("end_of_stream") is True:
+                return
+            if not after or (kind == "cursor" and after == value):
+                raise HelpdeskError("Zendesk's incremental export stopped advancing before end_of_stream")
+            kind, value = "cursor", after
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _get_json(self, url: Url, action: str) -> dict[str, Any]:
+        """GET through zenpy's plumbing (429 handling, error mapping) and keep the raw JSON."""
+        api = self._client.tickets
+        with self._errors(action):
+            response = api._get(api._build_url(url), raw_response=True)
+            body = response.json()
+        if not isinstance(body, dict):
+            raise HelpdeskError(f"Zendesk {action} returned {type(body).__name__}, expected an object")
+        return body
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn zenpy/requests failures into Helpdesk errors whose text never holds credentials."""
+        try:
+            yield
+        except RecordNotFoundException as exc:
+            raise HelpdeskNotFound(f"Zendesk {action}: not found (HTTP 404)") from exc
+        except (APIException, requests.HTTPError) as exc:
+            response = exc.response
+            status = response.status_code if response is not None else None
+            if status in (401, 403):
+                raise HelpdeskAuthError(
+                    f"Zendesk refused the API credentials during {action} (HTTP {status})"
+                ) from exc
+            raise HelpdeskError(f"Zendesk {action} failed with HTTP {status}{_error_code(response)}") from exc
+        except requests.JSONDecodeError as exc:
+            raise HelpdeskError(f"Zendesk {action} returned a body that is not JSON") from exc
+        except requests.RequestException as exc:
+            raise HelpdeskError(f"Zendesk {action} failed: {type(exc).__name__}") from exc
+        except ZenpyException as exc:
+            raise HelpdeskError(f"Zendesk {action} failed inside zenpy: {type(exc).__name__}") from exc
+
+    def _items(self, raws: Sequence[dict[str, Any]], body: dict[str, Any]) -> tuple[HelpdeskItem, ...]:
+        users, groups = _names(body, "users"), _names(body, "groups")
+        return tuple(self._item(raw, users, groups) for raw in raws)
+
+    def _item(self, raw: dict[str, Any], users: dict[int, str], groups: dict[int, str]) -> HelpdeskItem:
+        ticket_id = str(raw["id"])
+        assignee_id, group_id = raw.get("assignee_id"), raw.get("group_id")
+        return HelpdeskItem(
+            ref=TicketRef(Source.ZENDESK, ticket_id),
+            subject=_subject(raw),
+            status=str(raw["status"]),
+            priority=raw.get("priority") or None,
+            group_id=None if group_id is None else str(group_id),
+            assignee_id=None if assignee_id is None else str(assignee_id),
+            assignee_name=users.get(assignee_id),
+            url=self.item_url(ticket_id),
+            created_at=_parse_time(raw.get("created_at"), "created_at"),
+            updated_at=_parse_time(raw.get("updated_at"), "updated_at"),
+            sla_metrics=_sla_metrics(raw.get("slas")),
+            tags=tuple(raw.get("tags") or ()),
+            group_name=groups.get(group_id),
+        )

@@ -1,0 +1,62 @@
+"""APScheduler factory: fixed job ids, coalescing, one instance at a time, bounded misfire grace.
+
+Exactly-once does not come from here (see bot.store.repository); the scheduler only sets the pace.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from jobs.sla import sweep_job, sync_job
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = structlog.get_logger(__name__)
+
+SYNC_JOB_ID = "helpdesk-sync"
+SWEEP_JOB_ID = "sla-sweep"
+
+
+def _run_sync(deps: Deps) -> None:
+    sync_job(deps, deps.clock())
+
+
+def _run_sweep(deps: Deps) -> None:
+    report = sweep_job(deps, deps.clock())
+    if report.decided or report.delivery.failed:
+        log.info(
+            "sla_sweep",
+            decided=len(report.decided),
+            posted=len(report.delivery.posted),
+            failed=len(report.delivery.failed),
+            cancelled=len(report.delivery.cancelled),
+        )
+
+
+def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
+    scheduler = scheduler or BackgroundScheduler(timezone="UTC")
+    schedule = deps.config.schedule
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    scheduler.add_job(
+        _run_sync,
+        "interval",
+        args=[deps],
+        id=SYNC_JOB_ID,
+        seconds=schedule.sync_interval.total_seconds(),
+        misfire_grace_time=int(schedule.sync_interval.total_seconds()),
+        **common,
+    )
+    scheduler.add_job(
+        _run_sweep,
+        "interval",
+        args=[deps],
+        id=SWEEP_JOB_ID,
+        seconds=schedule.sweep_interval.total_seconds(),
+        misfire_grace_time=int(max(schedule.sweep_interval.total_seconds(), 5)),
+        **common,
+    )
+    return scheduler

@@ -1,0 +1,54 @@
+"""SLA jobs as plain functions `(deps, now)`: idempotent, time injected, safe to run twice."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.services.delivery import DeliveryReport
+from bot.services.sync import SyncProgress, SyncResult
+from bot.store.repository import RoutedDecision
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+
+@dataclass
+class SweepReport:
+    decided: list[int] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+@dataclass
+class ScanReport:
+    syncs: list[SyncResult]
+    sweep: SweepReport | None = None
+    would_post: list[RoutedDecision] = field(default_factory=list)
+
+    @property
+    def sync_failed(self) -> bool:
+        return any(s.error for s in self.syncs)
+
+
+def sync_job(deps: Deps, now: datetime, progress: SyncProgress | None = None) -> list[SyncResult]:
+    """Pull what changed upstream into the store (the only job that calls the helpdesks)."""
+    return deps.sync.sync_all(now=now, progress=progress)
+
+
+def sweep_job(deps: Deps, now: datetime) -> SweepReport:
+    """Evaluate deadlines from the store, record due decisions, post them. Costs no helpdesk call."""
+    started = time.perf_counter()
+    decided = deps.sla.decide(now=now)
+    delivery = deps.delivery.deliver_due(now=now)
+    deps.metrics.sweep_seconds.observe(time.perf_counter() - started)
+    return SweepReport(decided, delivery)
+
+
+def scan(deps: Deps, now: datetime, *, dry_run: bool = False, progress: SyncProgress | None = None) -> ScanReport:
+    """`deskwatch sla scan`: one sync + one sweep. Dry run syncs state but records and posts nothing."""
+    syncs = sync_job(deps, now, progress)
+    if dry_run:
+        return ScanReport(syncs, would_post=deps.sla.pending_decisions(now=now))
+    return ScanReport(syncs, sweep=sweep_job(deps, now))

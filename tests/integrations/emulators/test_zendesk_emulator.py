@@ -1,0 +1,396 @@
+"""The Zendesk emulator is strict where real Zendesk is: sideloads, export cursors, search caps, auth."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+from zenpy import Zenpy
+
+from integrations.emulators.zendesk import ZendeskEmulator
+from tests.helpers.clock import FakeClock
+
+SLAS = {
+    "policy_metrics": [
+        {
+            "breach_at": "2026-11-23T17:00:00Z",
+            "stage": "active",
+            "metric": "first_reply_time",
+            "hours": 2,
+            "minutes": 0,
+            "days": 0,
+        }
+    ]
+}
+
+
+def get(emu: ZendeskEmulator, path: str, *, auth: tuple[str, str] | None = None, **params: Any):
+    """Plain HTTP, so the tests see exact statuses and bodies."""
+    credentials = auth or (f"{emu.email}/token", emu.token)
+    return requests.get(f"{emu.url}/api/v2/{path}", params=params, auth=credentials, timeout=5)
+
+
+def export_start(emu: ZendeskEmulator, clock: FakeClock, **params: Any):
+    start = int((clock() - timedelta(minutes=10)).timestamp())
+    return get(emu, "incremental/tickets/cursor.json", start_time=start, **params)
+
+
+@pytest.fixture
+def emu(zendesk_emu: ZendeskEmulator) -> ZendeskEmulator:
+    zendesk_emu.add_user(501, "Ana Ruiz", "ana@example.com")
+    zendesk_emu.add_user(601, "Customer", "customer@example.com", role="end-user")
+    zendesk_emu.add_group(7, "Billing")
+    return zendesk_emu
+
+
+def test_show_ticket_without_include_has_no_slas(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined", slas=SLAS)
+
+    body = get(emu, "tickets/1.json").json()
+
+    assert body["ticket"]["subject"] == "Card declined"
+    assert "slas" not in body["ticket"]
+    assert "users" not in body and "groups" not in body
+
+
+def test_show_ticket_with_include_sideloads_slas_users_and_groups(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined", assignee_id=501, requester_id=601, group_id=7, slas=SLAS)
+
+    body = get(emu, "tickets/1.json", include="slas,users,groups").json()
+
+    assert body["ticket"]["slas"] == SLAS
+    assert {u["id"]: u["name"] for u in body["users"]} == {501: "Ana Ruiz", 601: "Customer"}
+    assert [(g["id"], g["name"]) for g in body["groups"]] == [(7, "Billing")]
+
+
+def test_show_ticket_with_unknown_sideload_is_rejected(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+
+    response = get(emu, "tickets/1.json", include="sla")
+
+    assert response.status_code == 400
+    assert "sla" in response.json()["description"]
+
+
+def test_show_ticket_unknown_or_deleted_is_404_record_not_found(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+    emu.delete_ticket(1)
+
+    for path in ("tickets/1.json", "tickets/2.json"):
+        response = get(emu, path)
+        assert response.status_code == 404
+        assert response.json()["error"] == "RecordNotFound"
+
+
+def test_show_many_returns_existing_tickets_and_slas_only_when_asked(emu: ZendeskEmulator) -> None:
+    for tid in (1, 2, 3):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", slas=SLAS)
+    emu.delete_ticket(3)
+
+    plain = get(emu, "tickets/show_many.json", ids="1,2,3,4").json()
+    with_slas = get(emu, "tickets/show_many.json", ids="2,1", include="slas").json()
+
+    assert [t["id"] for t in plain["tickets"]] == [1, 2]
+    assert all("slas" not in t for t in plain["tickets"])
+    assert [t["id"] for t in with_slas["tickets"]] == [2, 1]
+    assert all(t["slas"] == SLAS for t in with_slas["tickets"])
+
+
+def test_show_many_with_more_than_100_ids_is_rejected(emu: ZendeskEmulator) -> None:
+    response = get(emu, "tickets/show_many.json", ids=",".join(str(i) for i in range(1, 102)))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "TooManyValues",
+        "description": "Parameter ids cannot specify more than 100 values",
+        "max_count": 100,
+    }
+
+
+def test_request_with_wrong_token_is_401(emu: ZendeskEmulator) -> None:
+    response = get(emu, "users/me.json", auth=(f"{emu.email}/token", "not-the-token"))
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "Couldn't authenticate you"}
+
+
+def test_request_without_credentials_is_401(emu: ZendeskEmulator) -> None:
+    response = requests.get(f"{emu.url}/api/v2/tickets/1.json", timeout=5)
+
+    assert response.status_code == 401
+
+
+def test_users_me_with_zenpy_returns_the_token_owner(emu: ZendeskEmulator) -> None:
+    client = Zenpy(subdomain="x", email=emu.email, token=emu.token, disable_cache=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZENPY_FORCE_SCHEME", "http")
+        mp.setenv("ZENPY_FORCE_NETLOC", emu.url.removeprefix("http://"))
+        me = client.users.me()
+
+    assert me.email == emu.email
+
+
+def test_export_start_time_within_last_minute_is_400(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    too_recent = int((clock() - timedelta(seconds=30)).timestamp())
+    future = int((clock() + timedelta(hours=1)).timestamp())
+
+    for start in (too_recent, future):
+        response = get(emu, "incremental/tickets/cursor.json", start_time=start)
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": "InvalidValue",
+            "description": "Too recent start_time. Use a start_time older than 1 minute",
+        }
+
+
+def test_export_last_page_keeps_after_url_whose_cursor_returns_later_changes(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="first")
+    clock.advance(minutes=5)
+
+    last = export_start(emu, clock).json()
+    assert last["end_of_stream"] is True
+    assert last["after_url"] and last["after_cursor"]
+    assert [t["id"] for t in last["tickets"]] == [1]
+
+    quiet = get(emu, "incremental/tickets/cursor.json", cursor=last["after_cursor"]).json()
+    assert quiet["tickets"] == [] and quiet["end_of_stream"] is True and quiet["after_cursor"]
+
+    emu.upsert_ticket(id=2, subject="second")
+    emu.upsert_ticket(id=1, status="pending")
+    later = requests.get(last["after_url"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
+    assert [(t["id"], t["status"]) for t in later["tickets"]] == [(2, "open"), (1, "pending")]
+
+
+def test_export_pages_hold_at_most_export_page_size_tickets(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.export_page_size = 2
+    for tid in range(1, 6):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+    clock.advance(minutes=5)
+
+    pages = [export_start(emu, clock).json()]
+    while not pages[-1]["end_of_stream"]:
+        pages.append(get(emu, "incremental/tickets/cursor.json", cursor=pages[-1]["after_cursor"]).json())
+
+    assert [[t["id"] for t in p["tickets"]] for p in pages] == [[1, 2], [3, 4], [5]]
+    assert all(p["after_url"] for p in pages)
+
+
+def test_export_lists_each_ticket_once_at_its_latest_state(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="a")
+    emu.upsert_ticket(id=2, subject="b")
+    emu.upsert_ticket(id=1, status="hold", priority="urgent")
+    clock.advance(minutes=5)
+
+    body = export_start(emu, clock).json()
+
+    assert [(t["id"], t["status"], t["priority"]) for t in body["tickets"]] == [
+        (2, "open", None),
+        (1, "hold", "urgent"),
+    ]
+
+
+def test_export_lists_deleted_ticket_with_status_deleted(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="spam")
+    emu.delete_ticket(1)
+    clock.advance(minutes=5)
+
+    body = export_start(emu, clock).json()
+
+    assert [(t["id"], t["status"]) for t in body["tickets"]] == [(1, "deleted")]
+
+
+def test_export_sideloads_slas_only_with_include(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="a", assignee_id=501, slas=SLAS)
+    clock.advance(minutes=5)
+
+    plain = export_start(emu, clock).json()
+    rich = export_start(emu, clock, include="slas,users").json()
+
+    assert "slas" not in plain["tickets"][0] and "users" not in plain
+    assert rich["tickets"][0]["slas"] == SLAS
+    assert [u["name"] for u in rich["users"]] == ["Ana Ruiz"]
+    assert "include=slas%2Cusers" in rich["after_url"]
+
+
+def test_export_start_time_with_no_changes_has_no_cursor(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="old news")
+    clock.advance(hours=2)
+
+    body = export_start(emu, clock).json()
+
+    assert body["tickets"] == [] and body["end_of_stream"] is True
+    assert body["after_cursor"] is None and body["after_url"] is None
+
+
+def test_export_with_invalid_cursor_is_400(emu: ZendeskEmulator) -> None:
+    response = get(emu, "incremental/tickets/cursor.json", cursor="not-a-cursor")
+
+    assert response.status_code == 400
+
+
+def test_zenpy_incremental_iteration_stops_on_end_of_stream(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.export_page_size = 2
+    for tid in range(1, 6):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+    clock.advance(minutes=5)
+    client = Zenpy(subdomain="x", email=emu.email, token=emu.token, disable_cache=True)
+    emu.reset_log()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZENPY_FORCE_SCHEME", "http")
+        mp.setenv("ZENPY_FORCE_NETLOC", emu.url.removeprefix("http://"))
+        ids = [
+            t.id
+            for t in client.tickets.incremental(start_time=int((clock() - timedelta(hours=1)).timestamp()))
+        ]
+
+    assert ids == [1, 2, 3, 4, 5]
+    assert len(emu.calls("/api/v2/incremental/")) == 3
+
+
+def test_search_page_beyond_1000_results_is_422_though_page_10_links_on(emu: ZendeskEmulator) -> None:
+    for tid in range(1, 1002):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+
+    page_10 = get(emu, "search.json", query="type:ticket status:open", page=10)
+    page_11 = get(emu, "search.json", query="type:ticket status:open", page=11)
+
+    assert page_10.status_code == 200
+    assert page_10.json()["count"] == 1001 and page_10.json()["next_page"]
+    assert page_11.status_code == 422
+    assert page_11.json() == {
+        "error": "invalid",
+        "description": "Invalid search: Requested response size was greater than Search Response Limits",
+    }
+
+
+def test_search_status_less_than_solved_means_unsolved(emu: ZendeskEmulator) -> None:
+    for tid, status in enumerate(("new", "open", "pending", "hold", "solved", "closed"), start=1):
+        emu.upsert_ticket(id=tid, subject=status, status=status)
+
+    body = get(emu, "search.json", query="type:ticket status<solved").json()
+
+    assert sorted(r["subject"] for r in body["results"]) == ["hold", "new", "open", "pending"]
+    assert {r["result_type"] for r in body["results"]} == {"ticket"}
+
+
+def test_search_filters_by_group_and_updated(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="old billing", group_id=7, updated_at=clock() - timedelta(days=3))
+    emu.upsert_ticket(id=2, subject="new billing", group_id=7)
+    emu.upsert_ticket(id=3, subject="new other", group_id=8)
+    since = (clock() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    body = get(emu, "search.json", query=f"type:ticket group:7 updated>{since}").json()
+
+    assert [r["id"] for r in body["results"]] == [2]
+
+
+def test_search_with_unsupported_term_is_400_naming_it(emu: ZendeskEmulator) -> None:
+    # zenpy turns search(include=[...]) into a query term; real Zendesk would search for the text.
+    response = get(emu, "search.json", query="type:ticket include:slas")
+
+    assert response.status_code == 400
+    assert "include:slas" in response.json()["description"]
+
+
+def test_search_export_pages_past_1000_results_with_cursor(emu: ZendeskEmulator) -> None:
+    for tid in range(1, 1501):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", status="pending" if tid % 2 else "open")
+    emu.upsert_ticket(id=2000, subject="done", status="solved")
+
+    first = get(
+        emu,
+        "search/export.json",
+        **{"query": "type:ticket status<solved", "filter[type]": "ticket", "page[size]": 1000},
+    ).json()
+    second = requests.get(first["links"]["next"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
+
+    assert len(first["results"]) == 1000 and first["meta"]["has_more"] is True
+    assert len(second["results"]) == 500 and second["meta"]["has_more"] is False
+    assert second["links"] == {"next": None, "prev": None}
+    ids = [r["id"] for r in first["results"] + second["results"]]
+    assert sorted(ids) == list(range(1, 1501))
+
+
+def test_search_export_requires_filter_type_and_page_size_at_most_1000(emu: ZendeskEmulator) -> None:
+    missing_type = get(emu, "search/export.json", query="status:open")
+    too_big = get(
+        emu, "search/export.json", **{"query": "status:open", "filter[type]": "ticket", "page[size]": 1001}
+    )
+
+    assert missing_type.status_code == 400
+    assert too_big.status_code == 400
+
+
+def test_update_ticket_stores_comment_and_appears_in_export(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+    clock.advance(minutes=5)
+    cursor = export_start(emu, clock).json()["after_cursor"]
+    clock.advance(minutes=1)
+
+    response = requests.put(
+        f"{emu.url}/api/v2/tickets/1.json",
+        json={"ticket": {"status": "pending", "comment": {"body": "On it", "public": False}}},
+        auth=(f"{emu.email}/token", emu.token),
+        timeout=5,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["ticket"]["status"] == "pending"
+    assert response.json()["ticket"]["updated_at"] == clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert [(c["body"], c["public"]) for c in emu.comments(1)] == [("On it", False)]
+    changed = get(emu, "incremental/tickets/cursor.json", cursor=cursor).json()
+    assert [(t["id"], t["status"]) for t in changed["tickets"]] == [(1, "pending")]
+
+
+def test_update_ticket_with_invalid_status_is_422(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+
+    response = requests.put(
+        f"{emu.url}/api/v2/tickets/1.json",
+        json={"ticket": {"status": "archived"}},
+        auth=(f"{emu.email}/token", emu.token),
+        timeout=5,
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"] == "RecordInvalid"
+
+
+def test_fail_next_429_carries_retry_after_and_zendesk_body(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+    emu.fail_next("/api/v2/tickets/", status=429, retry_after=7)
+
+    limited = get(emu, "tickets/1.json")
+    after = get(emu, "tickets/1.json")
+
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    assert limited.json()["error"] == "APIRateLimitExceeded"
+    assert after.status_code == 200
+
+
+def test_fail_next_500_has_zendesk_error_body(emu: ZendeskEmulator) -> None:
+    emu.fail_next("/api/v2/users/me.json", status=500)
+
+    response = get(emu, "users/me.json")
+
+    assert response.status_code == 500
+    assert "error" in response.json()
+
+
+def test_upsert_refuses_updated_at_going_backwards(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    emu.upsert_ticket(id=1, subject="a", updated_at=clock())
+
+    with pytest.raises(ValueError, match="before its current updated_at"):
+        emu.upsert_ticket(id=1, status="pending", updated_at=clock() - timedelta(minutes=1))
+
+
+def test_upsert_refuses_unknown_sla_stage_and_naive_times(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="stage"):
+        emu.upsert_ticket(id=1, slas={"policy_metrics": [{"metric": "first_reply_time", "stage": "late"}]})
+    with pytest.raises(ValueError, match="timezone-aware"):
+        emu.upsert_ticket(id=1, created_at=clock().replace(tzinfo=None))

@@ -1,0 +1,469 @@
+"""IntercomHelpdesk over the real python-intercom client, against the Intercom emulator."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from intercom import Intercom
+from intercom.core.api_error import ApiError
+
+from bot.domain.model import HelpdeskItem, Source, TicketRef
+from integrations.base import Helpdesk, HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.emulators.intercom import IntercomEmulator
+from integrations.intercom import IntercomHelpdesk
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TOKEN = "ic-secret-token-123"
+
+
+def ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Sleeps(list):
+    """Records requested back-off delays instead of sleeping."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def emulator(clock: Clock) -> Iterator[IntercomEmulator]:
+    with IntercomEmulator(token=TOKEN, app_id="wsp123", now=clock) as em:
+        em.add_admin(1, "Ann Agent", "ann@example.com")
+        em.add_admin(2, "Bob Agent")
+        em.add_team(77, "Billing", admin_ids=[1])
+        yield em
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def adapter(emulator: IntercomEmulator, sleeps: Sleeps) -> IntercomHelpdesk:
+    return IntercomHelpdesk(token=TOKEN, base_url=emulator.url, sleep=sleeps)
+
+
+def seed_open(emulator: IntercomEmulator, count: int, *, start: int = 1, **fields: Any) -> None:
+    for n in range(start, start + count):
+        emulator.upsert_conversation(
+            id=str(n),
+            title=f"Conversation {n}",
+            admin_assignee_id=1,
+            team_assignee_id=77,
+            updated_at=T0 - timedelta(days=30) + timedelta(seconds=n),
+            **fields,
+        )
+
+
+def run(adapter: IntercomHelpdesk, cursor: str | None, now: datetime = T0) -> list[SyncPage]:
+    return list(adapter.sync(cursor, now=now))
+
+
+def items_of(pages: list[SyncPage]) -> list[HelpdeskItem]:
+    return [item for page in pages for item in page.items]
+
+
+def test_adapter_implements_helpdesk_protocol(adapter: IntercomHelpdesk) -> None:
+    assert isinstance(adapter, Helpdesk)
+    assert adapter.source is Source.INTERCOM
+
+
+def test_every_request_sends_intercom_version_2_14(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    seed_open(emulator, 3)
+
+    adapter.check_auth()
+    run(adapter, None)
+    adapter.get_item("2")
+
+    assert len(emulator.requests) >= 5
+    assert [r.header("Intercom-Version") for r in emulator.requests] == ["2.14"] * len(emulator.requests)
+    assert emulator.versions_seen == ["2.14"] * len(emulator.requests)
+
+
+def test_first_sync_pages_through_all_open_conversations_and_skips_closed(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    seed_open(emulator, 380)
+    seed_open(emulator, 20, start=381, state="snoozed")
+    seed_open(emulator, 50, start=401, state="closed")
+
+    pages = run(adapter, None)
+
+    searches = emulator.calls("/conversations/search")
+    assert len(searches) == 3
+    assert [r.json()["pagination"]["per_page"] for r in searches] == [150, 150, 150]
+    assert "starting_after" not in searches[0].json()["pagination"]
+    assert all(r.json()["pagination"]["starting_after"] for r in searches[1:])
+    assert searches[0].json()["query"] == {"field": "open", "operator": "=", "value": True}
+    assert [len(p.items) for p in pages] == [150, 150, 100, 0]
+    assert [p.cursor for p in pages] == [None, None, None, f"updated_at:{ts(T0) - 1}"]
+    ids = [item.ref.external_id for item in items_of(pages)]
+    assert sorted(ids, key=int) == [str(n) for n in range(1, 401)]
+    assert {item.status for item in items_of(pages)} == {"open", "snoozed"}
+    # 3 searches + admins + teams + /me (for the workspace id in URLs), counted on the page that needed them
+    assert [p.api_calls for p in pages] == [4, 1, 1, 0]
+    assert len(emulator.requests) == 6
+
+
+def test_first_sync_maps_conversation_fields(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    emulator.upsert_conversation(
+        id="9001",
+        title="Cannot log in",
+        priority="priority",
+        admin_assignee_id=1,
+        team_assignee_id=77,
+        created_at=T0 - timedelta(hours=3),
+        updated_at=T0 - timedelta(hours=1),
+        waiting_since=T0 - timedelta(hours=2),
+        statistics={
+            "first_admin_reply_at": T0 - timedelta(hours=2, minutes=30),
+            "last_contact_reply_at": T0 - timedelta(hours=2),
+        },
+        tags=["vip", "billing"],
+        sla_applied={"sla_name": "VIP", "sla_status": "active"},
+    )
+
+    (item,) = items_of(run(adapter, None))
+
+    assert item == HelpdeskItem(
+        ref=TicketRef(Source.INTERCOM, "9001"),
+        subject="Cannot log in",
+        status="open",
+        priority="priority",
+        group_id="77",
+        group_name="Billing",
+        assignee_id="1",
+        assignee_name="Ann Agent",
+        url="https://app.intercom.com/a/inbox/wsp123/inbox/conversation/9001",
+        created_at=T0 - timedelta(hours=3),
+        updated_at=T0 - timedelta(hours=1),
+        first_admin_reply_at=T0 - timedelta(hours=2, minutes=30),
+        last_contact_reply_at=T0 - timedelta(hours=2),
+        waiting_since=T0 - timedelta(hours=2),
+        tags=("vip", "billing"),
+    )
+    assert item.created_at.tzinfo is UTC
+
+
+def test_integer_team_id_maps_to_string(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    emulator.upsert_conversation(id="1", team_assignee_id=77)
+
+    (item,) = items_of(run(adapter, None))
+
+    assert emulator.conversation("1")["team_assignee_id"] == 77
+    assert item.group_id == "77"
+    assert item.group_name == "Billing"
+    assert item.assignee_id is None and item.assignee_name is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "subject"),
+    [
+        ({"title": "Title wins", "subject": "Subject"}, "Title wins"),
+        ({"title": None, "subject": "Re: <b>invoice</b>"}, "Re: invoice"),
+        (
+            {"body": "<p>Hello&nbsp;there,</p><p>my card " + "x" * 100 + "</p>"},
+            ("Hello there, my card " + "x" * 100)[:80],
+        ),
+        ({"body": "<p>  </p>"}, "(no subject)"),
+        ({}, "(no subject)"),
+    ],
+)
+def test_subject_falls_back_from_title_to_source(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, fields: dict[str, Any], subject: str
+) -> None:
+    emulator.upsert_conversation(id="1", **fields)
+
+    assert adapter.get_item("1").subject == subject
+
+
+def test_incremental_sync_returns_only_changed_conversations_including_closed(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, clock: Clock
+) -> None:
+    seed_open(emulator, 10)
+    cursor = run(adapter, None)[-1].cursor
+    emulator.reset_log()
+    clock.now = T0 + timedelta(minutes=5)
+    emulator.upsert_conversation(id="3", priority="priority")
+    clock.now = T0 + timedelta(minutes=6)
+    emulator.upsert_conversation(id="7", state="closed")
+
+    pages = run(adapter, cursor, now=clock.now)
+
+    assert [(i.ref.external_id, i.status, i.priority) for i in items_of(pages)] == [
+        ("3", "open", "priority"),
+        ("7", "closed", "not_priority"),
+    ]
+    assert pages[-1].cursor == f"updated_at:{ts(T0 + timedelta(minutes=6)) - 1}"
+    (search,) = emulator.calls("/conversations/search")
+    assert search.json()["query"] == {"field": "updated_at", "operator": ">", "value": ts(T0) - 1}
+    assert sum(p.api_calls for p in pages) == len(emulator.requests) == 1
+
+
+def test_quiet_resync_costs_exactly_one_call(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    seed_open(emulator, 200)
+    cursor = run(adapter, None)[-1].cursor
+    emulator.reset_log()
+
+    pages = run(adapter, cursor)
+
+    assert len(emulator.requests) == 1
+    assert sum(p.api_calls for p in pages) == 1
+    assert pages[-1].cursor == cursor
+    assert items_of(pages) == []
+
+
+def test_incremental_sync_spanning_pages_carries_cursor_on_last_page_only(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, clock: Clock
+) -> None:
+    seed_open(emulator, 200)
+    clock.now = T0 + timedelta(hours=1)
+    for n in range(1, 161):
+        emulator.upsert_conversation(id=str(n), updated_at=T0 + timedelta(seconds=n))
+
+    pages = run(adapter, f"updated_at:{ts(T0) - 1}", now=clock.now)
+
+    assert [len(p.items) for p in pages] == [150, 10]
+    assert [p.cursor for p in pages] == [None, f"updated_at:{ts(T0) + 160 - 1}"]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["garbage", "updated_at:", "updated_at:abc", "created_at:5", "updated_at:-5"]
+)
+def test_invalid_cursor_raises_value_error_before_any_call(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, cursor: str
+) -> None:
+    with pytest.raises(ValueError, match="cursor"):
+        adapter.sync(cursor, now=T0)
+
+    assert emulator.requests == []
+
+
+def test_naive_now_raises_value_error(adapter: IntercomHelpdesk) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        adapter.sync(None, now=datetime(2026, 3, 2, 9, 0))
+
+
+def test_admin_and_team_lists_are_fetched_once_per_adapter(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, clock: Clock
+) -> None:
+    seed_open(emulator, 5)
+    cursor = run(adapter, None)[-1].cursor
+    clock.now = T0 + timedelta(minutes=1)
+    emulator.upsert_conversation(id="6", admin_assignee_id=2, team_assignee_id=77)
+
+    run(adapter, cursor, now=clock.now)
+    adapter.get_item("6")
+
+    assert len(emulator.calls("/admins")) == 1
+    assert len(emulator.calls("/teams")) == 1
+    assert adapter.get_item("6").assignee_name == "Bob Agent"
+
+
+def test_unassigned_conversations_need_no_name_lookups(emulator: IntercomEmulator, sleeps: Sleeps) -> None:
+    adapter = IntercomHelpdesk(token=TOKEN, base_url=emulator.url, app_id="given-app", sleep=sleeps)
+    emulator.upsert_conversation(id="1")
+
+    (item,) = items_of(run(adapter, None))
+
+    assert [r.path for r in emulator.requests] == ["/conversations/search"]
+    assert item.url == "https://app.intercom.com/a/inbox/given-app/inbox/conversation/1"
+
+
+def test_item_url_fetches_workspace_id_once(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    first = adapter.item_url("1")
+    second = adapter.item_url("2")
+
+    assert first == "https://app.intercom.com/a/inbox/wsp123/inbox/conversation/1"
+    assert second.endswith("/conversation/2")
+    assert len(emulator.calls("/me")) == 1
+
+
+def test_check_auth_describes_admin_and_remembers_workspace(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    description = adapter.check_auth()
+    adapter.item_url("1")
+
+    assert "Ann Agent" in description and "ann@example.com" in description
+    assert len(emulator.calls("/me")) == 1
+
+
+def test_get_item_fetches_fresh_conversation(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    emulator.upsert_conversation(id="42", title="Refund", team_assignee_id=77, state="snoozed")
+
+    item = adapter.get_item("42")
+
+    assert (item.ref, item.subject, item.status, item.group_id) == (
+        TicketRef(Source.INTERCOM, "42"),
+        "Refund",
+        "snoozed",
+        "77",
+    )
+    assert emulator.calls("/conversations/42", method="GET")
+
+
+def test_get_item_unknown_raises_not_found(adapter: IntercomHelpdesk) -> None:
+    with pytest.raises(HelpdeskNotFound, match="404404"):
+        adapter.get_item("404404")
+
+
+def test_rate_limit_then_success_honours_retry_after(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, sleeps: Sleeps
+) -> None:
+    seed_open(emulator, 2)
+    adapter.check_auth()
+    emulator.fail_next("/conversations/search", status=429, retry_after=7)
+
+    pages = run(adapter, None)
+
+    assert sleeps == [7.0]
+    assert len(items_of(pages)) == 2
+    assert len(emulator.calls("/conversations/search")) == 2
+    assert pages[0].api_calls == 4  # 429 + search retry + admins + teams
+
+
+def test_rate_limit_without_retry_after_waits_for_rate_limit_reset(sleeps: Sleeps) -> None:
+    with IntercomEmulator(token=TOKEN) as emulator:  # real clock: X-RateLimit-Reset vs the Date header
+        adapter = IntercomHelpdesk(token=TOKEN, base_url=emulator.url, sleep=sleeps)
+        emulator.fail_next("/me", status=429)
+
+        adapter.check_auth()
+
+    assert len(sleeps) == 1
+    assert 9.0 <= sleeps[0] <= 11.0  # the emulator's 10-second window, to the second
+
+
+def test_server_error_then_success_retries(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, sleeps: Sleeps
+) -> None:
+    emulator.upsert_conversation(id="1")
+    emulator.fail_next("/conversations/1", status=500)
+
+    assert adapter.get_item("1").ref.external_id == "1"
+    assert sleeps == [1.0]
+
+
+def test_server_error_forever_raises_helpdesk_error_after_retries(
+    emulator: IntercomEmulator, sleeps: Sleeps
+) -> None:
+    adapter = IntercomHelpdesk(token=TOKEN, base_url=emulator.url, max_retries=4, sleep=sleeps)
+    emulator.fail_next("/conversations/search", status=503, count=100)
+
+    with pytest.raises(HelpdeskError) as info:
+        run(adapter, None)
+
+    assert type(info.value) is HelpdeskError
+    assert "5 attempts" in str(info.value) and "503" in str(info.value)
+    assert TOKEN not in str(info.value)
+    assert len(emulator.calls("/conversations/search")) == 5
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_bad_token_raises_auth_error_without_retrying(emulator: IntercomEmulator, sleeps: Sleeps) -> None:
+    adapter = IntercomHelpdesk(token="wrong-token-456", base_url=emulator.url, sleep=sleeps)
+
+    with pytest.raises(HelpdeskAuthError) as on_auth:
+        adapter.check_auth()
+    with pytest.raises(HelpdeskAuthError):
+        run(adapter, None)
+
+    assert "wrong-token-456" not in str(on_auth.value)
+    assert "401" in str(on_auth.value)
+    assert len(emulator.requests) == 2
+    assert sleeps == []
+
+
+def test_unreachable_server_raises_helpdesk_error(sleeps: Sleeps) -> None:
+    with IntercomEmulator(token=TOKEN) as emulator:
+        url = emulator.url
+    adapter = IntercomHelpdesk(token=TOKEN, base_url=url, max_retries=2, sleep=sleeps)
+
+    with pytest.raises(HelpdeskError, match="unreachable"):
+        adapter.check_auth()
+
+    assert sleeps == [1.0, 2.0]
+
+
+class _EndlessPagesEmulator(IntercomEmulator):
+    """A misbehaving server: every search page claims there is a next page."""
+
+    def __init__(self, *, repeat_cursor: bool) -> None:
+        super().__init__(token=TOKEN, app_id="wsp123")
+        self._repeat = repeat_cursor
+        self._cursors = itertools.count(1)
+
+    def _page(self, found: list[dict[str, Any]], per_page: int, starting_after: Any) -> dict[str, Any]:
+        body = super()._page(found, per_page, None)
+        cursor = "same-cursor" if self._repeat else f"cursor-{next(self._cursors)}"
+        body["pages"]["next"] = {"per_page": per_page, "starting_after": cursor}
+        return body
+
+
+def test_server_repeating_its_cursor_stops_instead_of_looping(sleeps: Sleeps) -> None:
+    with _EndlessPagesEmulator(repeat_cursor=True) as emulator:
+        emulator.upsert_conversation(id="1")
+        adapter = IntercomHelpdesk(token=TOKEN, base_url=emulator.url, sleep=sleeps)
+
+        with pytest.raises(HelpdeskError, match="same page cursor"):
+            run(adapter, None)
+
+        assert len(emulator.calls("/conversations/search")) == 2
+
+
+def test_server_with_endless_pages_hits_the_page_cap(sleeps: Sleeps) -> None:
+    with _EndlessPagesEmulator(repeat_cursor=False) as emulator:
+        emulator.upsert_conversation(id="1")
+        adapter = IntercomHelpdesk(
+            token=TOKEN, base_url=emulator.url, app_id="wsp123", max_pages=5, sleep=sleeps
+        )
+
+        with pytest.raises(HelpdeskError, match="after 5 pages"):
+            run(adapter, None)
+
+        assert len(emulator.calls("/conversations/search")) == 5
+
+
+def test_sdk_max_retries_is_off_by_two_so_adapter_retries_itself(emulator: IntercomEmulator) -> None:
+    """python-intercom 5.0.1 starts its retry counter at 2: max_retries=2 makes no retry at all."""
+    client = Intercom(token=TOKEN, base_url=emulator.url, headers={"Intercom-Version": "2.14"})
+    emulator.fail_next("/teams", status=500)
+
+    with pytest.raises(ApiError):
+        client.teams.list(request_options={"max_retries": 2})
+
+    assert len(emulator.calls("/teams")) == 1
+
+
+def test_api_cost_of_1000_open_conversations(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    seed_open(emulator, 1000)
+
+    first = run(adapter, None)
+    quiet = run(adapter, first[-1].cursor)
+
+    assert len(items_of(first)) == 1000
+    assert sum(p.api_calls for p in first) == 10  # 7 searches (150/page) + admins + teams + /me
+    assert sum(p.api_calls for p in quiet) == 1
+    assert len(emulator.requests) == 11

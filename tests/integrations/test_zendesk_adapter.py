@@ -1,0 +1,423 @@
+"""ZendeskHelpdesk runs the real zenpy client over HTTP against the Zendesk emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.model import MetricStage, SlaMetric, Source, TicketRef
+from integrations.base import Helpdesk, HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.emulators.zendesk import ZendeskEmulator
+from integrations.zendesk import ZendeskHelpdesk
+from tests.helpers.clock import FakeClock
+
+BREACH = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+
+def metric(name: str, stage: str, breach_at: datetime | None) -> dict:
+    return {
+        "metric": name,
+        "stage": stage,
+        "breach_at": breach_at.strftime("%Y-%m-%dT%H:%M:%SZ") if breach_at else None,
+        "hours": 2,
+        "minutes": 0,
+        "days": 0,
+    }
+
+
+def make_adapter(emu: ZendeskEmulator, *, token: str | None = None, max_retries: int = 4) -> ZendeskHelpdesk:
+    return ZendeskHelpdesk(
+        subdomain=None,
+        email=emu.email,
+        token=token or emu.token,
+        base_url=emu.url,
+        max_retries=max_retries,
+        timeout=5.0,
+        backoff_factor=0,
+    )
+
+
+def ids(pages: list[SyncPage]) -> list[str]:
+    return [item.ref.external_id for page in pages for item in page.items]
+
+
+@pytest.fixture
+def emu(zendesk_emu: ZendeskEmulator) -> ZendeskEmulator:
+    zendesk_emu.add_user(501, "Ana Ruiz", "ana@example.com")
+    zendesk_emu.add_user(601, "Customer", "customer@example.com", role="end-user")
+    zendesk_emu.add_group(7, "Billing")
+    return zendesk_emu
+
+
+@pytest.fixture
+def zd(emu: ZendeskEmulator) -> ZendeskHelpdesk:
+    return make_adapter(emu)
+
+
+@pytest.fixture
+def synced(emu: ZendeskEmulator, zd: ZendeskHelpdesk, clock: FakeClock) -> Iterator[str]:
+    """Three open tickets, a first sync five minutes later; yields the stored cursor."""
+    for tid in (1, 2, 3):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", status="open")
+    clock.advance(minutes=5)
+    pages = list(zd.sync(None, now=clock()))
+    clock.advance(minutes=5)
+    emu.reset_log()
+    yield pages[-1].cursor
+
+
+def test_adapter_satisfies_helpdesk_protocol(zd: ZendeskHelpdesk) -> None:
+    assert isinstance(zd, Helpdesk)
+    assert zd.source is Source.ZENDESK
+
+
+def test_check_auth_returns_token_owner_email(zd: ZendeskHelpdesk, emu: ZendeskEmulator) -> None:
+    assert zd.check_auth() == emu.email
+    assert [c.path for c in emu.calls()] == ["/api/v2/users/me.json"]
+
+
+def test_check_auth_with_bad_token_raises_auth_error_without_secret(emu: ZendeskEmulator) -> None:
+    zd = make_adapter(emu, token="wrong-secret-token-123")
+
+    with pytest.raises(HelpdeskAuthError) as caught:
+        zd.check_auth()
+
+    assert "401" in str(caught.value)
+    assert "wrong-secret-token-123" not in str(caught.value)
+    assert "wrong-secret-token-123" not in str(caught.value.__cause__)
+
+
+def test_first_sync_returns_every_open_ticket_including_very_old_ones(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(
+        id=1, subject="ancient", created_at="2019-03-01T10:00:00Z", updated_at="2019-03-02T10:00:00Z"
+    )
+    for tid, status in ((2, "new"), (3, "pending"), (4, "hold"), (5, "solved"), (6, "closed")):
+        emu.upsert_ticket(id=tid, subject=status, status=status)
+    emu.upsert_ticket(id=7, subject="gone")
+    emu.delete_ticket(7)
+    emu.reset_log()
+
+    pages = list(zd.sync(None, now=clock()))
+
+    assert sorted(ids(pages)) == ["1", "2", "3", "4"]
+    ancient = next(item for page in pages for item in page.items if item.ref.external_id == "1")
+    assert ancient.created_at == datetime(2019, 3, 1, 10, 0, tzinfo=UTC)
+    assert pages[-1] == SyncPage((), f"time:{int(clock().timestamp()) - 61}", api_calls=0)
+    assert all(page.cursor is None for page in pages[:-1])
+    assert [c.path for c in emu.calls()] == ["/api/v2/search/export.json", "/api/v2/tickets/show_many.json"]
+    assert emu.calls("/api/v2/tickets/show_many.json")[0].query["include"] == ["slas,users,groups"]
+    assert sum(page.api_calls for page in pages) == len(emu.calls()) == 2
+
+
+def test_first_sync_fetches_slas_in_show_many_chunks_of_100(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    for tid in range(1, 251):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+    emu.reset_log()
+
+    pages = list(zd.sync(None, now=clock()))
+
+    assert [len(p.items) for p in pages] == [100, 100, 50, 0]
+    assert [p.api_calls for p in pages] == [2, 1, 1, 0]
+    assert [len(c.query["ids"][0].split(",")) for c in emu.calls("/api/v2/tickets/show_many.json")] == [
+        100,
+        100,
+        50,
+    ]
+
+
+def test_first_sync_enumerates_past_search_cap_with_search_export(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    for tid in range(1, 1501):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+    emu.reset_log()
+
+    pages = list(zd.sync(None, now=clock()))
+
+    assert sorted(int(i) for i in ids(pages)) == list(range(1, 1501))
+    assert len(emu.calls("/api/v2/search/export.json")) == 2
+    assert emu.calls("/api/v2/search.json") == []
+    assert len(emu.calls("/api/v2/tickets/show_many.json")) == 15
+    assert sum(p.api_calls for p in pages) == len(emu.calls()) == 17
+
+
+def test_1000_open_tickets_cost_11_calls_on_first_sync_and_1_on_quiet_resync(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    for tid in range(1, 1001):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", status="open")
+    for tid in range(1001, 1201):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", status="solved")
+    clock.advance(minutes=5)
+    emu.reset_log()
+
+    first = list(zd.sync(None, now=clock()))
+    first_calls = len(emu.calls())
+    clock.advance(minutes=5)
+    emu.reset_log()
+    quiet = list(zd.sync(first[-1].cursor, now=clock()))
+
+    assert len(ids(first)) == 1000
+    assert first_calls == sum(p.api_calls for p in first) == 11
+    assert ids(quiet) == []
+    assert len(emu.calls()) == sum(p.api_calls for p in quiet) == 1
+
+
+def test_incremental_sync_returns_only_changed_tickets_at_cost_of_changes(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    for tid in range(100, 400):  # a backlog the incremental sync must not pay for
+        emu.upsert_ticket(id=tid, subject=f"backlog {tid}", updated_at=clock() - timedelta(days=30))
+    cursor = list(zd.sync(synced, now=clock()))[-1].cursor
+    clock.advance(minutes=5)
+    emu.upsert_ticket(id=2, status="pending")
+    emu.upsert_ticket(id=3, priority="urgent")
+    clock.advance(minutes=2)
+    emu.reset_log()
+
+    pages = list(zd.sync(cursor, now=clock()))
+
+    assert ids(pages) == ["2", "3"]
+    assert [(i.status, i.priority) for i in pages[0].items] == [("pending", None), ("open", "urgent")]
+    assert len(emu.calls()) == sum(p.api_calls for p in pages) == 1
+    assert pages[-1].cursor is not None and pages[-1].cursor.startswith("cursor:")
+    assert emu.calls()[0].query["include"] == ["slas,users,groups"]
+
+
+def test_time_cursor_sync_uses_start_time_and_stores_export_cursor(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.upsert_ticket(id=1, status="hold")
+    clock.advance(minutes=2)
+
+    pages = list(zd.sync(synced, now=clock()))
+
+    assert ids(pages) == ["1"]
+    (call,) = emu.calls()
+    assert call.query["start_time"] == [synced.removeprefix("time:")]
+    assert pages[-1].cursor.startswith("cursor:")
+
+
+def test_quiet_resync_costs_exactly_one_call(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.upsert_ticket(id=1, status="pending")
+    clock.advance(minutes=2)
+    cursor = list(zd.sync(synced, now=clock()))[-1].cursor
+    clock.advance(minutes=5)
+    emu.reset_log()
+
+    pages = list(zd.sync(cursor, now=clock()))
+
+    assert pages == [SyncPage((), cursor, api_calls=1)]
+    assert len(emu.calls()) == 1
+
+
+def test_quiet_resync_from_time_cursor_keeps_the_time_cursor(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    pages = list(zd.sync(synced, now=clock()))
+
+    assert pages == [SyncPage((), synced, api_calls=1)]
+    assert len(emu.calls()) == 1
+
+
+def test_incremental_sync_pages_with_lowered_export_page_size(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.export_page_size = 2
+    for tid in (1, 2, 3, 10, 11):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", status="pending")
+    clock.advance(minutes=2)
+
+    pages = list(zd.sync(synced, now=clock()))
+
+    assert [[i.ref.external_id for i in p.items] for p in pages] == [["1", "2"], ["3", "10"], ["11"]]
+    assert [p.api_calls for p in pages] == [1, 1, 1]
+    assert len({p.cursor for p in pages}) == 3
+    assert all(p.cursor.startswith("cursor:") for p in pages)
+    # resuming from a middle page's cursor continues after it
+    assert ids(list(zd.sync(pages[0].cursor, now=clock()))) == ["3", "10", "11"]
+
+
+def test_incremental_sync_reports_deleted_ticket_as_closed(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.delete_ticket(2)
+    clock.advance(minutes=2)
+
+    (page,) = list(zd.sync(synced, now=clock()))
+
+    (item,) = page.items
+    assert (item.ref.external_id, item.status, item.is_closed) == ("2", "deleted", True)
+
+
+def test_sync_with_unparseable_cursor_raises_value_error(zd: ZendeskHelpdesk, clock: FakeClock) -> None:
+    for bad in ("", "time:soon", "cursor:", "page:3", "1234"):
+        with pytest.raises(ValueError, match="Zendesk sync cursor"):
+            zd.sync(bad, now=clock())
+
+
+def test_get_item_maps_slas_assignee_and_group(zd: ZendeskHelpdesk, emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(
+        id=42,
+        subject="Card declined",
+        status="open",
+        priority="high",
+        group_id=7,
+        assignee_id=501,
+        requester_id=601,
+        tags=["cards", "vip"],
+        created_at="2026-11-23T13:00:00Z",
+        updated_at="2026-11-23T14:30:00Z",
+        slas={
+            "policy_metrics": [
+                metric("first_reply_time", "active", BREACH),
+                metric("next_reply_time", "paused", None),
+                metric("periodic_update_time", "achieved", None),
+            ]
+        },
+    )
+
+    item = zd.get_item("42")
+
+    assert item.ref == TicketRef(Source.ZENDESK, "42")
+    assert (item.subject, item.status, item.priority) == ("Card declined", "open", "high")
+    assert (item.group_id, item.group_name) == ("7", "Billing")
+    assert (item.assignee_id, item.assignee_name) == ("501", "Ana Ruiz")
+    assert item.url == f"{emu.url}/agent/tickets/42"
+    assert item.created_at == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    assert item.updated_at == datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
+    assert item.tags == ("cards", "vip")
+    assert item.sla_metrics == (
+        SlaMetric("first_reply_time", MetricStage.ACTIVE, BREACH),
+        SlaMetric("next_reply_time", MetricStage.PAUSED, None),
+        SlaMetric("periodic_update_time", MetricStage.ACHIEVED, None),
+    )
+    assert emu.calls("/api/v2/tickets/42.json")[0].query["include"] == ["slas,users,groups"]
+
+
+def test_get_item_skips_sla_stage_it_does_not_know(zd: ZendeskHelpdesk, emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(
+        id=9, subject="x", slas={"policy_metrics": [metric("first_reply_time", "active", BREACH)]}
+    )
+    vendor_json = emu.ticket_json(9)
+    vendor_json["slas"]["policy_metrics"].append(
+        {"metric": "agent_work_time", "stage": "frozen", "breach_at": None}
+    )
+    # a 200 "fault" replays JSON the emulator itself refuses to hold: a stage added upstream later
+    emu.fail_next(
+        "/api/v2/tickets/9.json", status=200, body={"ticket": vendor_json, "users": [], "groups": []}
+    )
+
+    item = zd.get_item("9")
+
+    assert item.sla_metrics == (SlaMetric("first_reply_time", MetricStage.ACTIVE, BREACH),)
+
+
+def test_get_item_without_subject_falls_back_to_description(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator
+) -> None:
+    emu.upsert_ticket(id=1, subject="", description="\n  Phone call from Dana\nmore text")
+    emu.upsert_ticket(id=2, subject="", description="")
+
+    assert zd.get_item("1").subject == "Phone call from Dana"
+    assert zd.get_item("2").subject == "(no subject)"
+    assert zd.get_item("2").assignee_name is None and zd.get_item("2").group_name is None
+
+
+def test_get_item_unknown_ticket_raises_not_found(zd: ZendeskHelpdesk) -> None:
+    with pytest.raises(HelpdeskNotFound):
+        zd.get_item("404404")
+
+
+def test_priority_change_moves_breach(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.upsert_ticket(
+        id=1, priority="normal", slas={"policy_metrics": [metric("first_reply_time", "active", BREACH)]}
+    )
+    sooner = BREACH - timedelta(hours=3)
+    clock.advance(minutes=1)
+    emu.upsert_ticket(
+        id=1, priority="urgent", slas={"policy_metrics": [metric("first_reply_time", "active", sooner)]}
+    )
+    clock.advance(minutes=2)
+
+    (page,) = list(zd.sync(synced, now=clock()))
+
+    (item,) = page.items
+    assert item.priority == "urgent"
+    assert item.sla_metrics == (SlaMetric("first_reply_time", MetricStage.ACTIVE, sooner),)
+    assert zd.get_item("1").sla_metrics[0].breach_at == sooner
+
+
+def test_429_with_retry_after_is_waited_out_then_succeeds(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("zenpy.lib.api.sleep", waits.append)  # zenpy's wait, recorded instead of slept
+    emu.upsert_ticket(id=1, status="pending")
+    clock.advance(minutes=2)
+    emu.fail_next("/api/v2/incremental/", status=429, retry_after=1)
+
+    (page,) = list(zd.sync(synced, now=clock()))
+
+    assert ids([page]) == ["1"]
+    assert waits == [1]
+    assert [c.path for c in emu.calls()] == ["/api/v2/incremental/tickets/cursor.json"] * 2
+    assert page.api_calls == 2
+
+
+def test_500_then_success_is_retried(zd: ZendeskHelpdesk, emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+    emu.fail_next("/api/v2/tickets/1.json", status=500)
+
+    assert zd.get_item("1").subject == "Card declined"
+    assert len(emu.calls("/api/v2/tickets/1.json")) == 2
+
+
+def test_sync_page_counts_retried_5xx_calls(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.fail_next("/api/v2/incremental/", status=503, count=2)
+
+    pages = list(zd.sync(synced, now=clock()))
+
+    assert sum(p.api_calls for p in pages) == len(emu.calls()) == 3
+
+
+def test_500_forever_raises_helpdesk_error_after_retries(emu: ZendeskEmulator) -> None:
+    zd = make_adapter(emu, token=emu.token, max_retries=2)
+    emu.upsert_ticket(id=1, subject="Card declined")
+    emu.fail_next("/api/v2/tickets/1.json", status=500, count=50)
+
+    with pytest.raises(HelpdeskError) as caught:
+        zd.get_item("1")
+
+    assert not isinstance(caught.value, HelpdeskNotFound | HelpdeskAuthError)
+    assert "HTTP 500" in str(caught.value)
+    assert emu.token not in str(caught.value)
+    assert len(emu.calls("/api/v2/tickets/1.json")) == 3
+
+
+def test_item_url_uses_subdomain_without_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENPY_FORCE_NETLOC", "127.0.0.1:9")
+    zd = ZendeskHelpdesk(subdomain="acme", email="bot@acme.example", token="t")
+
+    assert zd.item_url("101") == "https://acme.zendesk.com/agent/tickets/101"
+    assert "ZENPY_FORCE_NETLOC" not in os.environ  # a real account is never diverted
+
+
+def test_constructor_needs_subdomain_or_plain_base_url() -> None:
+    with pytest.raises(ValueError, match="subdomain or a base_url"):
+        ZendeskHelpdesk(subdomain=None, email="bot@acme.example", token="t")
+    with pytest.raises(ValueError, match="no path"):
+        ZendeskHelpdesk(subdomain=None, email="bot@acme.example", token="t", base_url="http://h:1/api/v2")
