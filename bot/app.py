@@ -53,6 +53,10 @@ class Deps:
     delivery: AlertDelivery
     clock: Clock = field(default=utc_now)
 
+    def __deepcopy__(self, memo: dict) -> Deps:
+        """Bolt deep-copies the request context for lazy listeners; services are shared, not copied."""
+        return self
+
 
 def build_slack_client(settings: Settings) -> WebClient:
     """WebClient with retry handlers (RateLimitErrorRetryHandler is not on by default)."""

@@ -94,7 +94,9 @@ def config_check() -> None:
     from bot.services.credentials import check_credentials
 
     settings, config = load_all()
-    problems = check_credentials(settings, slack=build_slack_client(settings), helpdesks=build_helpdesks(settings))
+    problems = check_credentials(
+        settings, slack=build_slack_client(settings), helpdesks=build_helpdesks(settings)
+    )
     if problems:
         _fail_config(problems)
     teams = ", ".join(t.name for t in config.teams) or "none"
@@ -117,7 +119,9 @@ def db_upgrade() -> None:
 # -- sla -----------------------------------------------------------------------------------------
 @sla_cli.command("scan")
 def sla_scan(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Sync and show what would be posted; post nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Sync and show what would be posted; post nothing.")
+    ] = False,
 ) -> None:
     """One pass: sync changed tickets, evaluate every deadline, post due alerts."""
     from bot.app import build_deps
@@ -126,7 +130,9 @@ def sla_scan(
     settings, config = load_all()
     deps = build_deps(settings, config)
     if not deps.helpdesks:
-        typer.echo("No helpdesk has credentials (ZENDESK_* / INTERCOM_ACCESS_TOKEN): evaluating stored state only.")
+        typer.echo(
+            "No helpdesk has credentials (ZENDESK_* / INTERCOM_ACCESS_TOKEN): evaluating stored state only."
+        )
     report = scan(deps, deps.clock(), dry_run=dry_run, progress=_progress_printer())
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -178,7 +184,9 @@ def serve(
         if value is None
     ]
     if missing:
-        _fail_config([f"{name}: required by `deskwatch serve` (set it in the environment)" for name in missing])
+        _fail_config(
+            [f"{name}: required by `deskwatch serve` (set it in the environment)" for name in missing]
+        )
     deps = build_deps(settings, config)
     bolt_app = build_bolt_app(deps)
     server = make_http_server(build_wsgi_app(deps, bolt_app), host, port)
@@ -204,7 +212,9 @@ def serve(
 # -- demo ----------------------------------------------------------------------------------------
 @cli.command("demo")
 def demo(
-    once: Annotated[bool, typer.Option("--once", help="Exit after one pass instead of running until Ctrl-C.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit after one pass instead of running until Ctrl-C.")
+    ] = False,
     database: Annotated[
         str | None, typer.Option(help="Database URL (default: a fresh SQLite file in a temp dir).")
     ] = None,
@@ -218,4 +228,3 @@ def demo(
 
 def main() -> None:
     cli()
-

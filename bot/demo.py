@@ -46,7 +46,9 @@ def message_to_text(message: dict) -> str:
             for field in block.get("fields") or []:
                 lines.append("  " + mrkdwn_to_text(field["text"]))
         elif kind == "context":
-            lines.append("  " + " ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", [])))
+            lines.append(
+                "  " + " ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", []))
+            )
         elif kind == "actions":
             buttons = []
             for element in block.get("elements", []):
@@ -55,7 +57,9 @@ def message_to_text(message: dict) -> str:
             lines.append("  " + "  ".join(buttons))
     if not lines:
         lines.append(mrkdwn_to_text(message.get("text", "")))
-    where = f"#{message['channel']}" + ("  (thread reply, also sent to channel)" if message.get("thread_ts") else "")
+    where = f"#{message['channel']}" + (
+        "  (thread reply, also sent to channel)" if message.get("thread_ts") else ""
+    )
     return "\n".join([f"── {where} ─ ts {message['ts']}", *lines])
 
 
@@ -100,8 +104,10 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         out(f"\n{posted} alert(s) posted on the first pass.")
         if once:
             return len(slack.messages())
-        out("Running the scheduler (sync every 15 s, sweep every 5 s); zd:103 breaches in under a minute. "
-            "Ctrl-C to stop.")
+        out(
+            "Running the scheduler (sync every 15 s, sweep every 5 s); zd:103 breaches in under a minute. "
+            "Ctrl-C to stop."
+        )
         scheduler = build_scheduler(deps)
         scheduler.start()
         stop = threading.Event()

@@ -28,15 +28,21 @@ class Metrics:
             "deskwatch_alerts_posted_total", "SLA alerts posted to Slack", ["kind"], registry=r
         )
         self.alerts_failed = Counter(
-            "deskwatch_alert_post_failures_total", "Failed SLA alert posts (retried later)", ["error"], registry=r
+            "deskwatch_alert_post_failures_total",
+            "Failed SLA alert posts (retried later)",
+            ["error"],
+            registry=r,
         )
         self.alerts_cancelled = Counter(
-            "deskwatch_alerts_cancelled_total", "Decided alerts dropped because the SLA no longer applied",
+            "deskwatch_alerts_cancelled_total",
+            "Decided alerts dropped because the SLA no longer applied",
             registry=r,
         )
         self.sweep_seconds = Histogram(
             "deskwatch_sweep_duration_seconds", "Duration of one deadline sweep", registry=r
         )
-        self.open_items = Gauge("deskwatch_open_items", "Open items in the local store", ["source"], registry=r)
+        self.open_items = Gauge(
+            "deskwatch_open_items", "Open items in the local store", ["source"], registry=r
+        )
         self.at_risk = Gauge("deskwatch_sla_at_risk", "Deadlines at risk at the last sweep", registry=r)
         self.breached = Gauge("deskwatch_sla_breached", "Deadlines breached at the last sweep", registry=r)

@@ -45,7 +45,9 @@ def build_wsgi_app(deps: Deps, bolt_app: App):
             },
         }
         payload = json.dumps(body).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        )
         return [payload]
 
     def app(environ, start_response):

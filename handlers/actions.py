@@ -6,13 +6,14 @@ from slack_bolt import Ack, App
 
 from bot.blocks.ids import SlaActions
 from bot.blocks.metadata import AlertButtonValue
+from handlers.errors import lazy
 
 
 def ack_only(ack: Ack) -> None:
     ack()
 
 
-def acknowledge_alert(body: dict, action: dict, client, deps) -> None:
+def acknowledge_alert(body: dict, action: dict, client, respond, deps) -> None:
     """Record who acknowledged and when, then re-render the same message with `<@user>` and the time."""
     value = AlertButtonValue.decode(action.get("value") or "")
     now = deps.clock()
@@ -25,6 +26,6 @@ def acknowledge_alert(body: dict, action: dict, client, deps) -> None:
 
 
 def register(app: App) -> None:
-    app.action(SlaActions.ACKNOWLEDGE.value)(ack=ack_only, lazy=[acknowledge_alert])
+    app.action(SlaActions.ACKNOWLEDGE.value)(ack=ack_only, lazy=[lazy(acknowledge_alert)])
     # "Open ticket" is a link button: Slack still sends an action, which only needs an ack.
     app.action(SlaActions.OPEN_TICKET.value)(ack_only)

@@ -7,6 +7,7 @@ from slack_bolt import Ack, App, Respond
 from bot.blocks.ids import Commands
 from bot.blocks.sla_list import render_sla_list
 from bot.services.sla_scope import SlaScopeError, resolve_scope
+from handlers.errors import lazy
 
 
 def ack_sla(ack: Ack) -> None:
@@ -17,7 +18,10 @@ def run_sla(body: dict, respond: Respond, deps) -> None:
     """`/sla [all|<team>]`: ephemeral list of breached and at-risk tickets, sorted by due time."""
     try:
         scope = resolve_scope(
-            deps.config, text=body.get("text", ""), channel_id=body.get("channel_id"), user_id=body.get("user_id")
+            deps.config,
+            text=body.get("text", ""),
+            channel_id=body.get("channel_id"),
+            user_id=body.get("user_id"),
         )
     except SlaScopeError as exc:
         respond(text=f":warning: {exc}", response_type="ephemeral")
@@ -38,6 +42,6 @@ def ack_not_enabled(ack: Ack, command: dict) -> None:
 
 
 def register(app: App) -> None:
-    app.command(Commands.SLA.value)(ack=ack_sla, lazy=[run_sla])
+    app.command(Commands.SLA.value)(ack=ack_sla, lazy=[lazy(run_sla)])
     for command in (Commands.ESCALATE, Commands.QA, Commands.DIGEST):
         app.command(command.value)(ack_not_enabled)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import uuid
+from collections.abc import Callable
 
 import structlog
 from slack_bolt import App
@@ -25,13 +28,37 @@ def user_message(error: Exception) -> tuple[str, bool]:
     return f":warning: Something went wrong (reference `{ref}`). The team has been notified.", False
 
 
+def report(error: Exception, body: dict | None, respond) -> None:
+    """Log the error and tell the user, ephemerally, on the surface they used."""
+    text, expected = user_message(error)
+    if expected:
+        log.info("listener_error", error=str(error), error_type=type(error).__name__)
+    else:
+        log.error("listener_failed", error_type=type(error).__name__, exc_info=error)
+    if respond is not None and isinstance(body, dict) and body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def lazy(fn: Callable) -> Callable:
+    """Bolt runs lazy listeners outside its error handling (it only logs their exceptions), so route them
+    through the same `report` as the central handler. Bolt injects arguments by the wrapped function's
+    parameter names, so the listener must declare `body` and `respond`."""
+    names = inspect.signature(fn).parameters
+    if "body" not in names or "respond" not in names:
+        raise TypeError(f"lazy listener {fn.__name__} must take `body` and `respond` arguments")
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs):
+        try:
+            return fn(**kwargs)
+        except Exception as error:
+            report(error, kwargs.get("body"), kwargs.get("respond"))
+            return None
+
+    return wrapper
+
+
 def register(app: App) -> None:
     @app.error
-    def handle_error(error, body, respond, logger):
-        text, expected = user_message(error)
-        if expected:
-            log.info("listener_error", error=str(error), error_type=type(error).__name__)
-        else:
-            log.error("listener_failed", error_type=type(error).__name__, exc_info=error)
-        if respond is not None and isinstance(body, dict) and body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
+    def handle_error(error, body, respond):
+        report(error, body, respond)

@@ -46,7 +46,9 @@ def sweep_job(deps: Deps, now: datetime) -> SweepReport:
     return SweepReport(decided, delivery)
 
 
-def scan(deps: Deps, now: datetime, *, dry_run: bool = False, progress: SyncProgress | None = None) -> ScanReport:
+def scan(
+    deps: Deps, now: datetime, *, dry_run: bool = False, progress: SyncProgress | None = None
+) -> ScanReport:
     """`deskwatch sla scan`: one sync + one sweep. Dry run syncs state but records and posts nothing."""
     syncs = sync_job(deps, now, progress)
     if dry_run:

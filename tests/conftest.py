@@ -76,11 +76,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def slack_emu():
+def slack_emu(clock):
     from integrations.emulators.seed import DEMO_CHANNELS
     from integrations.emulators.slack import SlackEmulator
 
-    emu = SlackEmulator(token=SLACK_TOKEN, channels=DEMO_CHANNELS, users=("U0MANAGER", "U0PAYLEAD", "U0COMPLY"))
+    emu = SlackEmulator(
+        token=SLACK_TOKEN,
+        channels=DEMO_CHANNELS,
+        users=("U0MANAGER", "U0PAYLEAD", "U0COMPLY"),
+        wall_clock=lambda: clock().timestamp(),
+    )
     emu.start()
     yield emu
     emu.stop()
@@ -141,7 +146,9 @@ def make_deps(settings, clock):
     built = []
 
     def factory(config, **overrides):
-        deps = build_deps(settings, config, clock=clock, pacer=overrides.pop("pacer", ChannelPacer(0)), **overrides)
+        deps = build_deps(
+            settings, config, clock=clock, pacer=overrides.pop("pacer", ChannelPacer(0)), **overrides
+        )
         built.append(deps)
         return deps
 

@@ -64,7 +64,8 @@ class TicketRef:
         source = _SOURCE_BY_PREFIX.get(prefix)
         if source is None:
             raise InvalidTicketRef(
-                f"unknown helpdesk prefix {prefix!r} in {text.strip()[:40]!r}: use zd: (Zendesk) or ic: (Intercom)"
+                f"unknown helpdesk prefix {prefix!r} in {text.strip()[:40]!r}: "
+                "use zd: (Zendesk) or ic: (Intercom)"
             )
         return cls(source, str(int(number)))
 

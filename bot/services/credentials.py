@@ -14,7 +14,9 @@ from integrations.base import Helpdesk, HelpdeskAuthError, HelpdeskError
 _ENV_FOR = {Source.ZENDESK: "ZENDESK_API_TOKEN", Source.INTERCOM: "INTERCOM_ACCESS_TOKEN"}
 
 
-def check_credentials(settings: Settings, *, slack: WebClient, helpdesks: Mapping[Source, Helpdesk]) -> list[str]:
+def check_credentials(
+    settings: Settings, *, slack: WebClient, helpdesks: Mapping[Source, Helpdesk]
+) -> list[str]:
     """Every credential problem as one actionable line; empty when all answered."""
     problems: list[str] = []
     if settings.slack_bot_token is None:
@@ -28,7 +30,9 @@ def check_credentials(settings: Settings, *, slack: WebClient, helpdesks: Mappin
         except OSError as exc:
             problems.append(f"SLACK_API_URL: {settings.slack_api_url} is unreachable ({type(exc).__name__})")
     if settings.slack_signing_secret is None:
-        problems.append("SLACK_SIGNING_SECRET: not set (Basic Information > App Credentials in your Slack app)")
+        problems.append(
+            "SLACK_SIGNING_SECRET: not set (Basic Information > App Credentials in your Slack app)"
+        )
     if not helpdesks:
         problems.append(
             "no helpdesk configured: set ZENDESK_SUBDOMAIN/ZENDESK_EMAIL/ZENDESK_API_TOKEN "

@@ -28,7 +28,7 @@ from bot.blocks.metadata import alert_id_from_metadata, alert_message_metadata
 from bot.domain.model import AlertKind
 from bot.metrics import Metrics
 from bot.services.sla import SlaService
-from bot.store.repository import AlertStatus, StoredAlert, Store
+from bot.store.repository import AlertStatus, Store, StoredAlert
 
 log = structlog.get_logger(__name__)
 
@@ -122,14 +122,8 @@ class AlertDelivery:
         return report
 
     def _deliver_one(self, alert: StoredAlert, now: datetime, report: DeliveryReport) -> None:
-        item, reason = self.sla.still_applies(alert, now=now)
-        if reason is not None or item is None:
-            self.store.mark_cancelled(alert.id, reason=reason or "ticket missing")
-            self.metrics.alerts_cancelled.inc()
-            log.info("alert_cancelled", alert_id=alert.id, ref=str(alert.ref), reason=reason)
-            report.cancelled.append(alert.id)
-            return
         try:
+            # A stale claim may have been posted just before a crash: look before deciding anything else.
             if alert.status == AlertStatus.SENDING:
                 found = self._find_posted(alert)
                 if found is not None:
@@ -138,6 +132,13 @@ class AlertDelivery:
                     log.info("alert_recovered", alert_id=alert.id, ref=str(alert.ref), ts=ts)
                     report.recovered.append(alert.id)
                     return
+            item, reason = self.sla.still_applies(alert, now=now)
+            if reason is not None or item is None:
+                self.store.mark_cancelled(alert.id, reason=reason or "ticket missing")
+                self.metrics.alerts_cancelled.inc()
+                log.info("alert_cancelled", alert_id=alert.id, ref=str(alert.ref), reason=reason)
+                report.cancelled.append(alert.id)
+                return
             message = render_alert(self.sla.alert_view(alert, item, now=now), now=now)
             thread_ts = None
             if alert.kind is AlertKind.BREACH:
@@ -171,7 +172,11 @@ class AlertDelivery:
         self.store.mark_failed(alert.id, error=error, retry_at=now + delay)
         self.metrics.alerts_failed.labels(error[:40]).inc()
         log.warning(
-            "alert_post_failed", alert_id=alert.id, ref=str(alert.ref), channel=alert.channel, error=error,
+            "alert_post_failed",
+            alert_id=alert.id,
+            ref=str(alert.ref),
+            channel=alert.channel,
+            error=error,
             retry_in_seconds=int(delay.total_seconds()),
         )
         report.failed.append(alert.id)

@@ -21,7 +21,7 @@ from bot.domain.redact import RedactionPolicy, redact
 from bot.domain.routing import route
 from bot.domain.sla import SlaStatus, classify, deadlines_for, decide_alerts
 from bot.metrics import Metrics
-from bot.store.repository import RoutedDecision, StoredAlert, Store
+from bot.store.repository import RoutedDecision, Store, StoredAlert
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,9 @@ class SlaService:
             raise DomainError("This alert is no longer known to Deskwatch; nothing was recorded.")
         item = self.store.get_item(alert.ref)
         if item is None:
-            raise DomainError(f"{alert.ref} is no longer in Deskwatch's store; the acknowledgement was recorded.")
+            raise DomainError(
+                f"{alert.ref} is no longer in Deskwatch's store; the acknowledgement was recorded."
+            )
         return AckResult(alert, render_alert(self.alert_view(alert, item, now=now), now=now))
 
     def list_rows(self, *, now: datetime, teams: set[str] | None) -> list[SlaListRow]:
@@ -185,7 +187,9 @@ class SlaService:
                     due_at=e.deadline.due_at,
                     breached=e.status is SlaStatus.BREACHED,
                     team_name=team_name,
-                    assignee_name=redact(e.item.assignee_name, self.redaction) if e.item.assignee_name else None,
+                    assignee_name=redact(e.item.assignee_name, self.redaction)
+                    if e.item.assignee_name
+                    else None,
                     priority=e.item.priority,
                 )
             )

@@ -39,7 +39,9 @@ class SyncService:
         """Sync every configured helpdesk; one helpdesk's outage does not stop the others."""
         return [self.sync_source(source, now=now, progress=progress) for source in self.helpdesks]
 
-    def sync_source(self, source: Source, *, now: datetime, progress: SyncProgress | None = None) -> SyncResult:
+    def sync_source(
+        self, source: Source, *, now: datetime, progress: SyncProgress | None = None
+    ) -> SyncResult:
         helpdesk = self.helpdesks[source]
         state = self.store.sync_state(source)
         first_sync = state.cursor is None

@@ -115,8 +115,10 @@ class Store:
     def count_open(self, source: Source) -> int:
         from sqlalchemy import func
 
-        stmt = select(func.count()).select_from(TicketRow).where(
-            TicketRow.is_open.is_(True), TicketRow.source == source.value
+        stmt = (
+            select(func.count())
+            .select_from(TicketRow)
+            .where(TicketRow.is_open.is_(True), TicketRow.source == source.value)
         )
         with self.session() as session:
             return int(session.scalar(stmt) or 0)
@@ -143,7 +145,9 @@ class Store:
             self._sync_row(session, source).last_started_at = now
             session.commit()
 
-    def save_page(self, source: Source, items: Sequence[HelpdeskItem], cursor: str | None, *, now: datetime) -> None:
+    def save_page(
+        self, source: Source, items: Sequence[HelpdeskItem], cursor: str | None, *, now: datetime
+    ) -> None:
         """Persist one page of items and (if given) the cursor after it, in one transaction, so a crash
         mid-sync resumes from the last page that was fully stored."""
         with self.session() as session:
@@ -259,7 +263,12 @@ class Store:
             session.execute(
                 update(AlertRow)
                 .where(AlertRow.id == alert_id)
-                .values(status=AlertStatus.FAILED, last_error=error[:500], next_attempt_at=retry_at, claimed_at=None)
+                .values(
+                    status=AlertStatus.FAILED,
+                    last_error=error[:500],
+                    next_attempt_at=retry_at,
+                    claimed_at=None,
+                )
             )
             session.commit()
 

@@ -76,8 +76,18 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
     for uid, name in ((501, "Ana Ruiz"), (502, "Ben Okafor"), (503, "Chen Wei"), (601, "Customer")):
         zd.add_user(uid, name, email=f"user{uid}@example.com")
 
-    def ticket(tid, subject, *, status="open", priority="normal", group=7, assignee=501, age=timedelta(hours=2),
-               slas=(), tags=()):
+    def ticket(
+        tid,
+        subject,
+        *,
+        status="open",
+        priority="normal",
+        group=7,
+        assignee=501,
+        age=timedelta(hours=2),
+        slas=(),
+        tags=(),
+    ):
         zd.upsert_ticket(
             id=tid,
             subject=subject,
@@ -93,22 +103,64 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
             slas={"policy_metrics": list(slas)},
         )
 
-    ticket(101, "Card payment declined twice at checkout", priority="urgent", age=timedelta(hours=1),
-           slas=[_metric("first_reply_time", "active", now - timedelta(minutes=12))], tags=["cards"])
-    ticket(102, "Refund not received for card 4111 1111 1111 1111", priority="high", assignee=502,
-           slas=[_metric("first_reply_time", "achieved", None),
-                 _metric("next_reply_time", "active", now + timedelta(minutes=20))], tags=["refunds"])
-    ticket(103, "Chargeback dispute for order 88231", priority="high", group=8, assignee=503,
-           slas=[_metric("first_reply_time", "active", now + timedelta(seconds=45))], tags=["chargeback"])
-    ticket(104, "Update billing address", priority="low",
-           slas=[_metric("first_reply_time", "active", now + timedelta(hours=6))])
+    ticket(
+        101,
+        "Card payment declined twice at checkout",
+        priority="urgent",
+        age=timedelta(hours=1),
+        slas=[_metric("first_reply_time", "active", now - timedelta(minutes=12))],
+        tags=["cards"],
+    )
+    ticket(
+        102,
+        "Refund not received for card 4111 1111 1111 1111",
+        priority="high",
+        assignee=502,
+        slas=[
+            _metric("first_reply_time", "achieved", None),
+            _metric("next_reply_time", "active", now + timedelta(minutes=20)),
+        ],
+        tags=["refunds"],
+    )
+    ticket(
+        103,
+        "Chargeback dispute for order 88231",
+        priority="high",
+        group=8,
+        assignee=503,
+        slas=[_metric("first_reply_time", "active", now + timedelta(seconds=45))],
+        tags=["chargeback"],
+    )
+    ticket(
+        104,
+        "Update billing address",
+        priority="low",
+        slas=[_metric("first_reply_time", "active", now + timedelta(hours=6))],
+    )
     ticket(105, "Invoice copy for October", slas=[_metric("first_reply_time", "achieved", None)])
-    ticket(106, "Account frozen after KYC check", priority="high", group=9, assignee=None,
-           slas=[_metric("next_reply_time", "paused", None)], tags=["kyc"])
-    ticket(107, "Duplicate charge on statement", status="solved",
-           slas=[_metric("first_reply_time", "active", now - timedelta(hours=1))])
-    ticket(108, "Statement export fails for 2025 tax year", group=99, assignee=None, age=timedelta(days=40),
-           slas=[_metric("first_reply_time", "active", now - timedelta(hours=3))])
+    ticket(
+        106,
+        "Account frozen after KYC check",
+        priority="high",
+        group=9,
+        assignee=None,
+        slas=[_metric("next_reply_time", "paused", None)],
+        tags=["kyc"],
+    )
+    ticket(
+        107,
+        "Duplicate charge on statement",
+        status="solved",
+        slas=[_metric("first_reply_time", "active", now - timedelta(hours=1))],
+    )
+    ticket(
+        108,
+        "Statement export fails for 2025 tax year",
+        group=99,
+        assignee=None,
+        age=timedelta(days=40),
+        slas=[_metric("first_reply_time", "active", now - timedelta(hours=3))],
+    )
 
 
 def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
@@ -120,8 +172,19 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
     def ts(delta: timedelta) -> int:
         return int((now - delta).timestamp())
 
-    def conversation(cid, title, *, priority="not_priority", team=77, admin=901, age, state="open",
-                     first_admin_reply=None, waiting=None, last_contact=None):
+    def conversation(
+        cid,
+        title,
+        *,
+        priority="not_priority",
+        team=77,
+        admin=901,
+        age,
+        state="open",
+        first_admin_reply=None,
+        waiting=None,
+        last_contact=None,
+    ):
         ic.upsert_conversation(
             id=str(cid),
             title=title,
@@ -140,19 +203,56 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
             },
         )
 
-    conversation(9001, "Transfer stuck in pending for two days", priority="priority", age=timedelta(minutes=40),
-                 waiting=timedelta(minutes=40), last_contact=timedelta(minutes=40))
-    conversation(9002, "How do I change my IBAN DE89 3704 0044 0532 0130 00?", team=78, admin=902,
-                 age=timedelta(minutes=105), waiting=timedelta(minutes=105), last_contact=timedelta(minutes=105))
-    conversation(9003, "Where can I find my card PIN?", age=timedelta(hours=3),
-                 first_admin_reply=timedelta(hours=2), last_contact=timedelta(hours=3))
-    conversation(9004, "Thanks, all sorted", age=timedelta(hours=5), state="closed",
-                 first_admin_reply=timedelta(hours=4))
-    conversation(9005, "Waiting for bank confirmation", age=timedelta(hours=6), state="snoozed",
-                 first_admin_reply=timedelta(hours=5), waiting=timedelta(hours=1))
-    conversation(9006, "Second payout missing", priority="priority", team=78, admin=902, age=timedelta(hours=4),
-                 first_admin_reply=timedelta(hours=3), waiting=timedelta(minutes=50),
-                 last_contact=timedelta(minutes=50))
+    conversation(
+        9001,
+        "Transfer stuck in pending for two days",
+        priority="priority",
+        age=timedelta(minutes=40),
+        waiting=timedelta(minutes=40),
+        last_contact=timedelta(minutes=40),
+    )
+    conversation(
+        9002,
+        "How do I change my IBAN DE89 3704 0044 0532 0130 00?",
+        team=78,
+        admin=902,
+        age=timedelta(minutes=105),
+        waiting=timedelta(minutes=105),
+        last_contact=timedelta(minutes=105),
+    )
+    conversation(
+        9003,
+        "Where can I find my card PIN?",
+        age=timedelta(hours=3),
+        first_admin_reply=timedelta(hours=2),
+        last_contact=timedelta(hours=3),
+    )
+    conversation(
+        9004,
+        "Thanks, all sorted",
+        age=timedelta(hours=5),
+        state="closed",
+        first_admin_reply=timedelta(hours=4),
+    )
+    conversation(
+        9005,
+        "Waiting for bank confirmation",
+        age=timedelta(hours=6),
+        state="snoozed",
+        first_admin_reply=timedelta(hours=5),
+        waiting=timedelta(hours=1),
+    )
+    conversation(
+        9006,
+        "Second payout missing",
+        priority="priority",
+        team=78,
+        admin=902,
+        age=timedelta(hours=4),
+        first_admin_reply=timedelta(hours=3),
+        waiting=timedelta(minutes=50),
+        last_contact=timedelta(minutes=50),
+    )
 
 
 def make_slack(token: str) -> SlackEmulator:

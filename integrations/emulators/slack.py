@@ -148,6 +148,7 @@ class SlackEmulator(EmulatorServer):
         bot_user_id: str = "U0DESKBOT",
         clock: Callable[[], float] = time.monotonic,
         enforce_channel_rate: bool = False,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.token = token
@@ -156,6 +157,7 @@ class SlackEmulator(EmulatorServer):
         self.bot_id = "B" + bot_user_id[1:]
         self.app_id = "A0DESKWATCH"
         self._clock = clock
+        self._wall_clock = wall_clock
         self._enforce_channel_rate = enforce_channel_rate
         self._channels: dict[str, str] = {}
         self._users: dict[str, dict[str, Any]] = {}
@@ -318,7 +320,8 @@ class SlackEmulator(EmulatorServer):
         return self._seq
 
     def _next_ts(self) -> str:
-        self._last_ts += _TS_STEP_MICROS
+        """Like Slack: the posting time in epoch microseconds, strictly increasing."""
+        self._last_ts = max(self._last_ts + _TS_STEP_MICROS, int(self._wall_clock() * 1_000_000))
         return _format_ts(self._last_ts)
 
     def _channel(self, call: _Call, name: str = "channel") -> str:

@@ -355,7 +355,10 @@ class ZendeskEmulator(EmulatorServer):
         if fault.body is not None:
             body = fault.body
         elif fault.status == 429:
-            body = {"error": "APIRateLimitExceeded", "description": "Rate limit for ticket updates exceeded"}
+            body = {
+                "error": "APIRateLimitExceeded",
+                "description": "Number of allowed API requests per minute exceeded",
+            }
         elif fault.status == 503:
             body = {"error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable"}
         elif fault.status >= 500:

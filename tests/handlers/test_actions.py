@@ -39,7 +39,10 @@ def test_acknowledge_records_who_and_when_and_updates_the_same_message(seeded, r
     assert stored.acked_by == "U0MANAGER" and stored.acked_at == clock()
     rendered = repr(message["blocks"])
     assert "<@U0MANAGER>" in rendered
-    assert SlaActions.ACKNOWLEDGE.value not in rendered  # the button is gone once acknowledged
+    action_ids = {
+        e.get("action_id") for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    }
+    assert action_ids == {SlaActions.OPEN_TICKET.value}  # the Acknowledge button is gone once acknowledged
     assert len(slack_emu.messages()) == len(deps.store.all_alerts())  # updated in place, nothing new posted
 
 
@@ -49,9 +52,14 @@ def test_second_acknowledge_keeps_the_first(seeded, running_bot, slack_emu, cloc
     alert = _first_alert(deps, "ic:9001")
     for user in ("U0MANAGER", "U0PAYLEAD"):
         block_action(
-            running_bot.events_url, secret=running_bot.secret, user_id=user, channel_id=alert.channel,
-            message_ts=alert.ts, action_id=SlaActions.ACKNOWLEDGE.value,
-            value=AlertButtonValue(alert_id=alert.id).encode(), response_url=slack_emu.response_url("ack"),
+            running_bot.events_url,
+            secret=running_bot.secret,
+            user_id=user,
+            channel_id=alert.channel,
+            message_ts=alert.ts,
+            action_id=SlaActions.ACKNOWLEDGE.value,
+            value=AlertButtonValue(alert_id=alert.id).encode(),
+            response_url=slack_emu.response_url("ack"),
         )
         wait_for(lambda: deps.store.get_alert(alert.id).acked_by, what="ack recorded")
 
@@ -61,21 +69,33 @@ def test_second_acknowledge_keeps_the_first(seeded, running_bot, slack_emu, cloc
 
 def test_acknowledge_with_a_forged_button_value_answers_clearly(seeded, running_bot, slack_emu, clock):
     resp = block_action(
-        running_bot.events_url, secret=running_bot.secret, user_id="U0MANAGER", channel_id="C0BILLING",
-        message_ts="1.000001", action_id=SlaActions.ACKNOWLEDGE.value, value="not-json",
+        running_bot.events_url,
+        secret=running_bot.secret,
+        user_id="U0MANAGER",
+        channel_id="C0BILLING",
+        message_ts="1.000001",
+        action_id=SlaActions.ACKNOWLEDGE.value,
+        value="not-json",
         response_url=slack_emu.response_url("bad"),
     )
 
     assert resp.status_code == 200  # acked at once; the lazy listener reports the problem
-    response = wait_for(lambda: [r for r in slack_emu.responses() if r["_name"] == "bad"], what="error reply")[0]
+    response = wait_for(
+        lambda: [r for r in slack_emu.responses() if r["_name"] == "bad"], what="error reply"
+    )[0]
     assert response["response_type"] == "ephemeral" and ":warning:" in response["text"]
     assert slack_emu.calls("/api/chat.update") == []
 
 
 def test_open_ticket_click_is_acknowledged(running_bot, slack_emu):
     resp = block_action(
-        running_bot.events_url, secret=running_bot.secret, user_id="U0MANAGER", channel_id="C0BILLING",
-        message_ts="1.000001", action_id=SlaActions.OPEN_TICKET.value, value=None,
+        running_bot.events_url,
+        secret=running_bot.secret,
+        user_id="U0MANAGER",
+        channel_id="C0BILLING",
+        message_ts="1.000001",
+        action_id=SlaActions.OPEN_TICKET.value,
+        value=None,
         response_url=slack_emu.response_url("open"),
     )
 

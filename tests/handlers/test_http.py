@@ -10,22 +10,35 @@ from tests.helpers.slack_requests import signed_post
 
 
 def test_bad_signature_is_rejected_with_401(running_bot):
-    resp = signed_post(running_bot.events_url, "command=%2Fsla&text=all", secret="wrong-secret",
-                       content_type="application/x-www-form-urlencoded")
+    resp = signed_post(
+        running_bot.events_url,
+        "command=%2Fsla&text=all",
+        secret="wrong-secret",
+        content_type="application/x-www-form-urlencoded",
+    )
 
     assert resp.status_code == 401
 
 
 def test_stale_timestamp_is_rejected_with_401(running_bot):
-    resp = signed_post(running_bot.events_url, "command=%2Fsla&text=all", secret=running_bot.secret,
-                       content_type="application/x-www-form-urlencoded", timestamp=int(time.time()) - 3600)
+    resp = signed_post(
+        running_bot.events_url,
+        "command=%2Fsla&text=all",
+        secret=running_bot.secret,
+        content_type="application/x-www-form-urlencoded",
+        timestamp=int(time.time()) - 3600,
+    )
 
     assert resp.status_code == 401
 
 
 def test_url_verification_challenge_is_answered(running_bot):
-    resp = signed_post(running_bot.events_url, '{"type": "url_verification", "challenge": "abc123"}',
-                       secret=running_bot.secret, content_type="application/json")
+    resp = signed_post(
+        running_bot.events_url,
+        '{"type": "url_verification", "challenge": "abc123"}',
+        secret=running_bot.secret,
+        content_type="application/json",
+    )
 
     assert resp.status_code == 200 and resp.json()["challenge"] == "abc123"
 

@@ -10,8 +10,15 @@ import requests
 from slack_sdk.signature import SignatureVerifier
 
 
-def signed_post(url: str, body: str, *, secret: str, content_type: str, timestamp: int | None = None,
-                signature: str | None = None) -> requests.Response:
+def signed_post(
+    url: str,
+    body: str,
+    *,
+    secret: str,
+    content_type: str,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> requests.Response:
     ts = str(timestamp if timestamp is not None else int(time.time()))
     sig = signature or SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     headers = {
@@ -22,8 +29,17 @@ def signed_post(url: str, body: str, *, secret: str, content_type: str, timestam
     return requests.post(url, data=body.encode(), headers=headers, timeout=10)
 
 
-def slash_command(url: str, *, secret: str, command: str, text: str, user_id: str, channel_id: str,
-                  response_url: str, trigger_id: str = "T-trigger") -> requests.Response:
+def slash_command(
+    url: str,
+    *,
+    secret: str,
+    command: str,
+    text: str,
+    user_id: str,
+    channel_id: str,
+    response_url: str,
+    trigger_id: str = "T-trigger",
+) -> requests.Response:
     body = urlencode(
         {
             "token": "legacy-verification-token",
@@ -43,10 +59,25 @@ def slash_command(url: str, *, secret: str, command: str, text: str, user_id: st
     return signed_post(url, body, secret=secret, content_type="application/x-www-form-urlencoded")
 
 
-def block_action(url: str, *, secret: str, user_id: str, channel_id: str, message_ts: str, action_id: str,
-                 value: str | None, response_url: str, block_id: str = "b") -> requests.Response:
-    action = {"type": "button", "action_id": action_id, "block_id": block_id, "action_ts": "1.2",
-              "text": {"type": "plain_text", "text": "button"}}
+def block_action(
+    url: str,
+    *,
+    secret: str,
+    user_id: str,
+    channel_id: str,
+    message_ts: str,
+    action_id: str,
+    value: str | None,
+    response_url: str,
+    block_id: str = "b",
+) -> requests.Response:
+    action = {
+        "type": "button",
+        "action_id": action_id,
+        "block_id": block_id,
+        "action_ts": "1.2",
+        "text": {"type": "plain_text", "text": "button"},
+    }
     if value is not None:
         action["value"] = value
     payload = {
@@ -55,8 +86,12 @@ def block_action(url: str, *, secret: str, user_id: str, channel_id: str, messag
         "user": {"id": user_id, "username": "manager", "team_id": "T0DESKWATCH"},
         "api_app_id": "A0DESKWATCH",
         "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
-                      "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        },
         "trigger_id": "T-trigger",
         "channel": {"id": channel_id, "name": "support"},
         "message": {"type": "message", "ts": message_ts, "text": "alert"},

@@ -232,35 +232,43 @@ def test_search_operator_or_value_of_wrong_type_is_400(http: httpx.Client, query
     ],
 )
 def test_search_evaluates_operators(
-    emulator: IntercomEmulator, http: httpx.Client, query: dict[str, Any], expected: list[str]
+    operator_fixtures: IntercomEmulator, query: dict[str, Any], expected: list[str]
 ) -> None:
-    emulator.add_tag(501, "vip")
-    emulator.upsert_conversation(
-        id="1",
-        subject="Refund for order 42",
-        team_assignee_id=77,
-        admin_assignee_id=1,
-        statistics={"first_admin_reply_at": T0 - timedelta(hours=2)},
-        updated_at=T0 - timedelta(minutes=30),
-    )
-    emulator.upsert_conversation(
-        id="2",
-        subject="Card declined, refund please",
-        state="closed",
-        priority="priority",
-        tags=[{"id": "501", "name": "vip"}],
-        updated_at=T0 - timedelta(minutes=20),
-    )
-    emulator.upsert_conversation(
-        id="3",
-        body="<p>I need <b>support</b></p>",
-        state="snoozed",
-        snoozed_until=T0 + timedelta(hours=1),
-        waiting_since=T0 - timedelta(hours=3),
-        updated_at=T0 - timedelta(hours=3),
-    )
+    headers = {"Authorization": f"Bearer {TOKEN}", "Intercom-Version": "2.14"}
+    with httpx.Client(base_url=operator_fixtures.url, headers=headers) as http:
+        assert sorted(ids(search(http, query))) == expected
 
-    assert sorted(ids(search(http, query))) == expected
+
+@pytest.fixture(scope="module")
+def operator_fixtures() -> Iterator[IntercomEmulator]:
+    """Three conversations shared read-only by the operator table above."""
+    with IntercomEmulator(token=TOKEN, now=Clock(T0)) as emulator:
+        emulator.add_tag(501, "vip")
+        emulator.upsert_conversation(
+            id="1",
+            subject="Refund for order 42",
+            team_assignee_id=77,
+            admin_assignee_id=1,
+            statistics={"first_admin_reply_at": T0 - timedelta(hours=2)},
+            updated_at=T0 - timedelta(minutes=30),
+        )
+        emulator.upsert_conversation(
+            id="2",
+            subject="Card declined, refund please",
+            state="closed",
+            priority="priority",
+            tags=[{"id": "501", "name": "vip"}],
+            updated_at=T0 - timedelta(minutes=20),
+        )
+        emulator.upsert_conversation(
+            id="3",
+            body="<p>I need <b>support</b></p>",
+            state="snoozed",
+            snoozed_until=T0 + timedelta(hours=1),
+            waiting_since=T0 - timedelta(hours=3),
+            updated_at=T0 - timedelta(hours=3),
+        )
+        yield emulator
 
 
 def test_conversation_json_has_integer_assignee_ids_and_unix_times(

@@ -215,7 +215,16 @@ def test_ts_values_are_unique_and_strictly_increasing(emu: SlackEmulator, client
     as_numbers = [tuple(int(p) for p in ts.split(".")) for ts in stamps]
     assert len(set(stamps)) == 25
     assert as_numbers == sorted(as_numbers)
-    assert stamps[0] == "1700000000.000100"
+    assert float(stamps[0]) > 1_700_000_000  # posting time in epoch seconds, as Slack does
+
+
+def test_ts_follows_the_injected_wall_clock() -> None:
+    with SlackEmulator(channels=[CHANNEL], wall_clock=lambda: 1_800_000_000.5) as emu:
+        client = WebClient(token=emu.token, base_url=emu.api_url)
+        first = client.chat_postMessage(channel=CHANNEL, text="a")["ts"]
+        second = client.chat_postMessage(channel=CHANNEL, text="b")["ts"]
+
+    assert first == "1800000000.500000" and second == "1800000000.500100"
 
 
 def test_thread_reply_to_missing_parent_is_thread_not_found(client: WebClient) -> None:
