@@ -25,6 +25,7 @@ from jobs.sla import scan
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _USER = re.compile(r"<@([A-Z0-9]+)>")
 _DATE = re.compile(r"<!date\^\d+\^[^|]*\|([^>]+)>")
+_BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 def mrkdwn_to_text(text: str) -> str:
@@ -32,6 +33,7 @@ def mrkdwn_to_text(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(2), text)
     text = _USER.sub(lambda m: "@" + m.group(1), text)
     text = _DATE.sub(lambda m: m.group(1), text)
+    text = _BOLD.sub(lambda m: m.group(1), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -42,9 +44,9 @@ def message_to_text(message: dict) -> str:
         kind = block.get("type")
         if kind in ("header", "section") and block.get("text"):
             lines.append(mrkdwn_to_text(block["text"]["text"]))
-        if kind == "section":
-            for field in block.get("fields") or []:
-                lines.append("  " + mrkdwn_to_text(field["text"]))
+        if kind == "section" and block.get("fields"):
+            cells = [mrkdwn_to_text(f["text"]).replace("\n", " ") for f in block["fields"]]
+            lines.append("  " + " | ".join(cells))
         elif kind == "context":
             lines.append(
                 "  " + " ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", []))

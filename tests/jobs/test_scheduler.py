@@ -1,0 +1,47 @@
+"""The scheduler factory registers the two SLA jobs with fixed ids and safe settings; the job bodies
+are plain functions that the tests call with an injected time."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.config import config_from_dict
+from integrations.emulators.seed import DEMO_CONFIG
+from jobs.scheduler import SWEEP_JOB_ID, SYNC_JOB_ID, _run_sweep, _run_sync, build_scheduler
+
+
+def test_jobs_are_registered_with_configured_intervals_and_safe_settings(make_deps):
+    data = {k: v for k, v in DEMO_CONFIG.items() if k != "schedule"}
+    deps = make_deps(config_from_dict(data, source="tests"))
+
+    scheduler = build_scheduler(deps, scheduler=BackgroundScheduler(timezone="UTC"))
+
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {SYNC_JOB_ID, SWEEP_JOB_ID}
+    assert jobs[SYNC_JOB_ID].trigger.interval.total_seconds() == 60
+    assert jobs[SWEEP_JOB_ID].trigger.interval.total_seconds() == 10
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 5
+
+
+def test_building_twice_replaces_rather_than_duplicates(make_deps, demo_config):
+    deps = make_deps(demo_config)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)  # pending jobs are only de-duplicated by a running scheduler
+    try:
+        build_scheduler(deps, scheduler=scheduler)
+        build_scheduler(deps, scheduler=scheduler)
+
+        assert sorted(job.id for job in scheduler.get_jobs()) == sorted([SYNC_JOB_ID, SWEEP_JOB_ID])
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_scheduled_bodies_use_the_injected_clock(seeded, slack_emu, make_deps, demo_config, clock):
+    deps = make_deps(demo_config)
+
+    _run_sync(deps)
+    _run_sweep(deps)
+
+    assert len(slack_emu.messages()) == 7
+    assert all(a.decided_at == clock() for a in deps.store.all_alerts())
