@@ -29,6 +29,16 @@ def secret_scrubber(secrets: Iterable[str]):
     return scrub
 
 
+class _Stderr:
+    """Resolves sys.stderr at each write, so a swapped or captured stderr (tests, daemons) keeps working."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(*, json_logs: bool, level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=getattr(logging, level.upper(), 20))
     for noisy in ("apscheduler", "urllib3", "httpx", "zenpy", "slack_bolt", "slack_sdk"):
@@ -46,6 +56,6 @@ def configure_logging(*, json_logs: bool, level: str = "INFO", secrets: Iterable
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), 20)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),
         cache_logger_on_first_use=False,
     )

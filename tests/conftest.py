@@ -52,6 +52,16 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ZENPY_FORCE_SCHEME", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _default_logging():
+    """CLI tests configure structlog; every test starts from and returns to the defaults."""
+    import structlog
+
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
+
 @pytest.fixture
 def database_url(tmp_path) -> Iterator[str]:
     """A fresh, empty database per test: a SQLite file, or a throw-away PostgreSQL schema."""

@@ -64,6 +64,13 @@ class ChannelPacer:
             self._sleep(delay)
         return delay
 
+    def sent(self, channel: str) -> None:
+        """Count the interval from when Slack answered, so network jitter cannot squeeze two posts
+        into one second on Slack's side."""
+        with self._lock:
+            done = self._monotonic() + self.interval
+            self._next_allowed[channel] = max(self._next_allowed.get(channel, done), done)
+
 
 @dataclass
 class DeliveryReport:
@@ -88,7 +95,7 @@ class AlertDelivery:
         sla: SlaService,
         metrics: Metrics,
         pacer: ChannelPacer,
-        max_parallel_channels: int = 8,
+        max_parallel_channels: int = 16,
     ) -> None:
         self.store = store
         self.slack = slack
@@ -146,16 +153,19 @@ class AlertDelivery:
                 if warning is not None and warning.channel == alert.channel and warning.ts:
                     thread_ts = warning.ts
             self.pacer.wait(alert.channel)
-            response = self.slack.chat_postMessage(
-                channel=alert.channel,
-                text=message.text,
-                blocks=message.blocks,
-                thread_ts=thread_ts,
-                reply_broadcast=True if thread_ts else None,
-                metadata=alert_message_metadata(alert.id),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            try:
+                response = self.slack.chat_postMessage(
+                    channel=alert.channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=thread_ts,
+                    reply_broadcast=True if thread_ts else None,
+                    metadata=alert_message_metadata(alert.id),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            finally:
+                self.pacer.sent(alert.channel)
         except SlackApiError as exc:
             self._failed(alert, now, str(exc.response.get("error") or exc.response.status_code), report)
             return
