@@ -48,6 +48,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real tokens in a developer's shell never reach a test run."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)  # pydantic-settings matches case-insensitively
     monkeypatch.delenv("ZENPY_FORCE_NETLOC", raising=False)
     monkeypatch.delenv("ZENPY_FORCE_SCHEME", raising=False)
 

@@ -42,30 +42,11 @@ sla:
     next_reply: {priority: 1h, not_priority: 4h}
 """  # noqa: E501 - the documented file, byte for byte
 
-ENV_VARS = (
-    "DESKWATCH_CONFIG",
-    "DATABASE_URL",
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "ZENDESK_SUBDOMAIN",
-    "ZENDESK_EMAIL",
-    "ZENDESK_API_TOKEN",
-    "ZENDESK_URL",
-    "ZENDESK_WEBHOOK_SECRET",
-    "INTERCOM_ACCESS_TOKEN",
-    "INTERCOM_CLIENT_SECRET",
-    "INTERCOM_URL",
-)
 
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No Deskwatch variable from the real environment reaches Settings (real tokens never reach a run)."""
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    """The autouse fixture in tests/conftest.py already removed every Deskwatch variable."""
     return monkeypatch
 
 
