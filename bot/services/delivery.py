@@ -33,6 +33,7 @@ from bot.store.repository import AlertStatus, Store, StoredAlert
 log = structlog.get_logger(__name__)
 
 STALE_CLAIM = timedelta(minutes=2)
+MAX_PER_CHANNEL = 60
 MAX_RETRY_DELAY = timedelta(hours=1)
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 
@@ -105,13 +106,16 @@ class AlertDelivery:
         self.max_parallel_channels = max_parallel_channels
 
     def deliver_due(self, *, now: datetime) -> DeliveryReport:
-        claimed = self.store.claim_due(now=now, stale_after=STALE_CLAIM)
+        due = self.store.due_for_delivery(now=now, stale_after=STALE_CLAIM)
         report = DeliveryReport()
-        if not claimed:
+        if not due:
             return report
         by_channel: dict[str, list[StoredAlert]] = defaultdict(list)
-        for alert in claimed:
-            by_channel[alert.channel].append(alert)
+        for alert in due:
+            # At ~1 post/s per channel, a sweep takes at most MAX_PER_CHANNEL seconds per channel, well
+            # inside STALE_CLAIM; the rest waits for the next sweep (10 s later).
+            if len(by_channel[alert.channel]) < MAX_PER_CHANNEL:
+                by_channel[alert.channel].append(alert)
         if len(by_channel) == 1:
             report.merge(self._deliver_channel(next(iter(by_channel.values())), now))
             return report
@@ -129,6 +133,8 @@ class AlertDelivery:
         return report
 
     def _deliver_one(self, alert: StoredAlert, now: datetime, report: DeliveryReport) -> None:
+        if not self.store.claim(alert, now=now):
+            return  # another sweep or replica took it
         try:
             # A stale claim may have been posted just before a crash: look before deciding anything else.
             if alert.status == AlertStatus.SENDING:

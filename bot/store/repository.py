@@ -217,10 +217,11 @@ class Store:
         return inserted
 
     # -- alerts: delivering ----------------------------------------------------------------------
-    def claim_due(self, *, now: datetime, stale_after: timedelta, limit: int = 500) -> list[StoredAlert]:
-        """Claim alerts to post: pending/failed ones whose retry time has come, and 'sending' ones whose
-        claim went stale (the process died mid-post). Each claim is a conditional update, so concurrent
-        sweeps never claim the same row."""
+    def due_for_delivery(
+        self, *, now: datetime, stale_after: timedelta, limit: int = 1000
+    ) -> list[StoredAlert]:
+        """Alerts to post now: pending/failed ones whose retry time has come, and 'sending' ones whose
+        claim went stale (the process died mid-post). Nothing is claimed here; see `claim`."""
         due = or_(
             and_(
                 AlertRow.status.in_([AlertStatus.PENDING, AlertStatus.FAILED]),
@@ -229,25 +230,25 @@ class Store:
             and_(AlertRow.status == AlertStatus.SENDING, AlertRow.claimed_at <= now - stale_after),
         )
         stmt = select(AlertRow).where(due).order_by(AlertRow.due_at, AlertRow.id).limit(limit)
-        claimed: list[StoredAlert] = []
         with self.session() as session:
-            for row in session.scalars(stmt).all():
-                # snapshot first: the previous status tells the caller whether it may already be posted
-                before = _alert(row)
-                result = session.execute(
-                    update(AlertRow)
-                    .where(AlertRow.id == row.id, AlertRow.status == row.status)
-                    .where(
-                        AlertRow.claimed_at.is_(None)
-                        if row.claimed_at is None
-                        else AlertRow.claimed_at == row.claimed_at
-                    )
-                    .values(status=AlertStatus.SENDING, claimed_at=now, attempts=AlertRow.attempts + 1)
+            return [_alert(row) for row in session.scalars(stmt)]
+
+    def claim(self, alert: StoredAlert, *, now: datetime) -> bool:
+        """Take one alert for posting, right before posting it. A conditional update on the state the
+        caller saw, so of two sweeps (or replicas) exactly one wins; the loser skips the alert."""
+        with self.session() as session:
+            result = session.execute(
+                update(AlertRow)
+                .where(AlertRow.id == alert.id, AlertRow.status == alert.status)
+                .where(
+                    AlertRow.claimed_at.is_(None)
+                    if alert.claimed_at is None
+                    else AlertRow.claimed_at == alert.claimed_at
                 )
-                if result.rowcount == 1:
-                    claimed.append(before)
+                .values(status=AlertStatus.SENDING, claimed_at=now, attempts=AlertRow.attempts + 1)
+            )
             session.commit()
-        return claimed
+            return result.rowcount == 1
 
     def mark_posted(self, alert_id: int, *, ts: str, thread_ts: str | None, now: datetime) -> None:
         with self.session() as session:

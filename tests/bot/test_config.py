@@ -43,7 +43,6 @@ sla:
 """  # noqa: E501 - the documented file, byte for byte
 
 
-
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """The autouse fixture in tests/conftest.py already removed every Deskwatch variable."""

@@ -319,3 +319,18 @@ def test_first_sync_covers_old_tickets_and_many_pages(
     intercom = next(r for r in report.syncs if r.source.value == "intercom")
     assert intercom.items >= 320 + 5
     assert len(deps.store.open_items()) >= 320 + 5 + 7
+
+
+def test_two_replicas_sweeping_at_once_post_each_alert_once(seeded, slack_emu, make_deps, demo_config, clock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, second = make_deps(demo_config), make_deps(demo_config)
+    first.sync.sync_all(now=clock())
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(lambda deps: sweep_job(deps, clock()), (first, second)))
+
+    posted = [alert_id for report in reports for alert_id in report.delivery.posted]
+    assert sorted(posted) == sorted(a.id for a in first.store.all_alerts())
+    ids_in_slack = [m["metadata"]["event_payload"]["alert_id"] for m in slack_emu.messages()]
+    assert len(ids_in_slack) == len(set(ids_in_slack)) == len(EXPECTED)

@@ -109,24 +109,30 @@ def test_a_new_cycle_is_a_new_decision(store):
 def test_claim_is_exclusive_until_stale(store):
     store.upsert_items([item()], now=NOW)
     store.record_decisions([decision()], now=NOW)
+    stale_after = timedelta(minutes=2)
 
-    first = store.claim_due(now=NOW, stale_after=timedelta(minutes=2))
-    again = store.claim_due(now=NOW + timedelta(seconds=30), stale_after=timedelta(minutes=2))
-    stale = store.claim_due(now=NOW + timedelta(minutes=3), stale_after=timedelta(minutes=2))
+    (due,) = store.due_for_delivery(now=NOW, stale_after=stale_after)
+    won, lost = store.claim(due, now=NOW), store.claim(due, now=NOW)  # two sweeps saw the same row
+    again = store.due_for_delivery(now=NOW + timedelta(seconds=30), stale_after=stale_after)
+    (stale,) = store.due_for_delivery(now=NOW + timedelta(minutes=3), stale_after=stale_after)
 
-    assert len(first) == 1 and first[0].status == AlertStatus.PENDING
+    assert due.status == AlertStatus.PENDING and (won, lost) == (True, False)
     assert again == []
-    assert len(stale) == 1 and stale[0].status == AlertStatus.SENDING
+    assert stale.status == AlertStatus.SENDING  # may have been posted before a crash
+    assert store.claim(stale, now=NOW + timedelta(minutes=3)) is True
+    assert store.get_alert(stale.id).attempts == 2
 
 
 def test_failed_alert_waits_for_its_retry_time(store):
     store.upsert_items([item()], now=NOW)
     store.record_decisions([decision()], now=NOW)
-    (claimed,) = store.claim_due(now=NOW, stale_after=timedelta(minutes=2))
-    store.mark_failed(claimed.id, error="channel_not_found", retry_at=NOW + timedelta(minutes=1))
+    stale_after = timedelta(minutes=2)
+    (due,) = store.due_for_delivery(now=NOW, stale_after=stale_after)
+    store.claim(due, now=NOW)
+    store.mark_failed(due.id, error="channel_not_found", retry_at=NOW + timedelta(minutes=1))
 
-    assert store.claim_due(now=NOW + timedelta(seconds=59), stale_after=timedelta(minutes=2)) == []
-    assert len(store.claim_due(now=NOW + timedelta(minutes=1), stale_after=timedelta(minutes=2))) == 1
+    assert store.due_for_delivery(now=NOW + timedelta(seconds=59), stale_after=stale_after) == []
+    assert len(store.due_for_delivery(now=NOW + timedelta(minutes=1), stale_after=stale_after)) == 1
 
 
 def test_acknowledge_keeps_the_first_user(store):
