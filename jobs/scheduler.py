@@ -40,7 +40,8 @@ def _run_sweep(deps: Deps) -> None:
 def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
     scheduler = scheduler or BackgroundScheduler(timezone="UTC")
     schedule = deps.config.schedule
-    common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    # First runs happen at start, not one interval later: a restart must not delay alerts by a minute.
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True, "next_run_time": deps.clock()}
     scheduler.add_job(
         _run_sync,
         "interval",
