@@ -116,10 +116,10 @@ def slack_date(dt: datetime, fallback_tz: tzinfo) -> str:
 
 
 def due_phrase(due_at: datetime, now: datetime) -> str:
-    """`due in 25m`, `due now` or `breached 12m ago`, from `describe_due`."""
+    """`due in 25m`, `due now`, `breached just now` or `breached 12m ago`, from `describe_due`."""
     relative = describe_due(due_at, now)
     if relative == "now":
-        return "due now"
+        return "due now" if due_at > now else "breached just now"
     if due_at > now:
         return f"due {relative}"
     return f"breached {relative}"

@@ -334,3 +334,17 @@ def test_two_replicas_sweeping_at_once_post_each_alert_once(seeded, slack_emu, m
     assert sorted(posted) == sorted(a.id for a in first.store.all_alerts())
     ids_in_slack = [m["metadata"]["event_payload"]["alert_id"] for m in slack_emu.messages()]
     assert len(ids_in_slack) == len(set(ids_in_slack)) == len(EXPECTED)
+
+
+def test_hostile_ticket_text_still_posts_valid_block_kit(seeded, slack_emu, make_deps, demo_config, clock):
+    zendesk_emu, _ = seeded
+    zendesk_emu.upsert_ticket(
+        id=101, subject="<!channel> *refund* & <https://evil|click> " * 200, updated_at=clock()
+    )
+    deps = make_deps(demo_config)
+
+    scan(deps, clock())
+
+    message = next(m for m in slack_emu.messages() if "zd:101" in m["text"])
+    assert "<!channel>" not in repr(message["blocks"]) + message["text"]  # escaped, never a live mention
+    assert len(slack_emu.messages()) == len(EXPECTED)  # strict Block Kit validation accepted every alert

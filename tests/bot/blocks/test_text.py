@@ -102,6 +102,8 @@ def test_slack_date_token_with_fallback() -> None:
         (NOW + timedelta(minutes=25), "due in 25m"),
         (NOW - timedelta(minutes=12), "breached 12m ago"),
         (NOW + timedelta(seconds=20), "due now"),
+        (NOW, "breached just now"),
+        (NOW - timedelta(seconds=20), "breached just now"),
         (NOW + timedelta(hours=2, minutes=5), "due in 2h 5m"),
     ],
 )

@@ -1,0 +1,58 @@
+"""Deskwatch configuration: secrets and endpoints from the environment, teams and SLAs from YAML.
+
+`Settings` holds what differs per deployment and must stay secret (tokens, database URL); `AppConfig`
+holds what a support lead edits (teams, channels, business hours, SLA targets). Both report every
+problem at once as one actionable line naming the env var or YAML path, so an operator fixes the
+whole file in one pass and never sees a traceback. Nothing here runs at import time: the composition
+root calls `load_settings()` and `load_config()`.
+
+Submodules:
+- `errors`: ConfigError and the pydantic-error -> `yaml.path: message` formatting.
+- `fields`: scalar YAML field types (durations, clock times, days, dates, holidays, timezones, ids).
+- `models`: the pydantic YAML models, AppConfig included, and the team-conflict checks.
+- `loading`: secret stripping, the YAML 1.2 loader, `load_config` and `config_from_dict`.
+- `settings`: environment `Settings`, `load_settings` and `settings_problems`.
+"""
+
+from __future__ import annotations
+
+from bot.config.errors import ConfigError
+from bot.config.fields import DAY_NAMES
+from bot.config.loading import EXAMPLE_FILE, SECRET_IN_YAML, config_from_dict, load_config
+from bot.config.models import (
+    AlertsConfig,
+    AppConfig,
+    BusinessHoursConfig,
+    HolidayDates,
+    IntercomSlaConfig,
+    RedactConfig,
+    ReplyTargets,
+    ScheduleConfig,
+    SlackConfig,
+    SlaConfig,
+    TeamConfig,
+)
+from bot.config.settings import Settings, load_settings, settings_problems
+
+__all__ = [
+    "DAY_NAMES",
+    "EXAMPLE_FILE",
+    "SECRET_IN_YAML",
+    "AlertsConfig",
+    "AppConfig",
+    "BusinessHoursConfig",
+    "ConfigError",
+    "HolidayDates",
+    "IntercomSlaConfig",
+    "RedactConfig",
+    "ReplyTargets",
+    "ScheduleConfig",
+    "Settings",
+    "SlaConfig",
+    "SlackConfig",
+    "TeamConfig",
+    "config_from_dict",
+    "load_config",
+    "load_settings",
+    "settings_problems",
+]

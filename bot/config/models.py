@@ -1,0 +1,352 @@
+"""The YAML file's pydantic models: frozen, unknown keys rejected, teams checked for clashing names
+and helpdesk ids (also on raw data, so those clashes are reported in the same pass as other problems).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Container, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays as pyholidays
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from bot.config.errors import _invalid, _problems, _unique
+from bot.config.fields import (
+    ChannelId,
+    ClockTime,
+    Duration,
+    DurationOrSeconds,
+    HolidayRegion,
+    IntercomTeamId,
+    IsoDate,
+    TeamName,
+    TimezoneName,
+    UserId,
+    Weekday,
+    ZendeskGroupId,
+    _numeric_id,
+    _timezone,
+)
+from bot.domain.calendar import BusinessHours
+from bot.domain.model import IntercomTargets, TeamRoute
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HolidayDates(Container[date]):
+    """Non-business dates: a region's public holidays (computed per year on first use) plus extra dates."""
+
+    def __init__(self, country: pyholidays.HolidayBase | None, extra: Iterable[date] = ()) -> None:
+        self._country = country
+        self._extra = frozenset(extra)
+        self._lock = threading.Lock()  # HolidayBase fills in a year lazily on first lookup
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, datetime):
+            item = item.date()
+        if not isinstance(item, date):
+            return False
+        if item in self._extra:
+            return True
+        if self._country is None:
+            return False
+        with self._lock:
+            return item in self._country
+
+    def __repr__(self) -> str:
+        region = None
+        if self._country is not None:
+            subdiv = getattr(self._country, "subdiv", None)
+            region = f"{self._country.country}-{subdiv}" if subdiv else self._country.country
+        return f"HolidayDates(region={region!r}, extra={[day.isoformat() for day in sorted(self._extra)]!r})"
+
+
+class BusinessHoursConfig(_Model):
+    """When a team's SLA clock runs; days are stored as 0=Mon..6=Sun."""
+
+    days: list[Weekday] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    start: ClockTime
+    end: ClockTime
+    holidays: HolidayRegion | None = None
+    extra_holidays: list[IsoDate] = Field(default_factory=list)
+
+    @field_validator("days")
+    @classmethod
+    def _sorted_days(cls, days: list[int]) -> list[int]:
+        if not days:
+            raise _invalid("has no days: list at least one, e.g. [mon, tue, wed, thu, fri]")
+        return sorted(set(days))
+
+    @field_validator("extra_holidays")
+    @classmethod
+    def _sorted_dates(cls, dates: list[date]) -> list[date]:
+        return sorted(set(dates))
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BusinessHoursConfig:
+        if self.end <= self.start:
+            raise _problems(
+                [
+                    (
+                        "end",
+                        f'"{self.end:%H:%M}" must be after start "{self.start:%H:%M}" '
+                        "(same day, 24-hour clock)",
+                    )
+                ]
+            )
+        return self
+
+    def calendar(self, tz: ZoneInfo) -> BusinessHours:
+        country = None
+        if self.holidays:
+            code, _, subdiv = self.holidays.partition("-")
+            country = pyholidays.country_holidays(code, subdiv=subdiv or None)
+        if country is None and not self.extra_holidays:
+            return BusinessHours(tz=tz, days=frozenset(self.days), start=self.start, end=self.end)
+        return BusinessHours(
+            tz=tz,
+            days=frozenset(self.days),
+            start=self.start,
+            end=self.end,
+            holidays=HolidayDates(country, self.extra_holidays),
+        )
+
+
+class TeamConfig(_Model):
+    """One support team: where its alerts go and which helpdesk groups/teams it owns."""
+
+    name: TeamName
+    channel: ChannelId | None = None
+    timezone: TimezoneName | None = None
+    zendesk_group_ids: list[ZendeskGroupId] = Field(default_factory=list)
+    intercom_team_ids: list[IntercomTeamId] = Field(default_factory=list)
+    managers: list[UserId] = Field(default_factory=list)
+    business_hours: BusinessHoursConfig | None = None
+
+    @field_validator("zendesk_group_ids", "intercom_team_ids", "managers")
+    @classmethod
+    def _dedupe(cls, values: list[str]) -> list[str]:
+        return _unique(values)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The team's timezone; UTC for a team built outside an AppConfig without one."""
+        return ZoneInfo(self.timezone or "UTC")
+
+    def business_calendar(self) -> BusinessHours | None:
+        """The team's business-hours calendar, or None when its SLA clock runs 24/7."""
+        if self.business_hours is None:
+            return None
+        return self.business_hours.calendar(self.tz)
+
+
+class AlertsConfig(_Model):
+    channel: ChannelId
+    warn_before: list[Duration] = Field(default_factory=lambda: [timedelta(minutes=30)])
+
+    @field_validator("warn_before")
+    @classmethod
+    def _descending(cls, values: list[timedelta]) -> list[timedelta]:
+        return sorted(set(values), reverse=True)
+
+
+class ReplyTargets(_Model):
+    priority: Duration
+    not_priority: Duration
+
+
+_INTERCOM_DEFAULTS = {
+    "first_reply": {"priority": timedelta(minutes=30), "not_priority": timedelta(hours=2)},
+    "next_reply": {"priority": timedelta(hours=1), "not_priority": timedelta(hours=4)},
+}
+
+
+class IntercomSlaConfig(_Model):
+    """Reply-time targets for Intercom, which exposes no breach time of its own."""
+
+    first_reply: ReplyTargets = Field(
+        default_factory=lambda: ReplyTargets(**_INTERCOM_DEFAULTS["first_reply"])
+    )
+    next_reply: ReplyTargets = Field(default_factory=lambda: ReplyTargets(**_INTERCOM_DEFAULTS["next_reply"]))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        """A block that sets only `priority` keeps the default `not_priority`, and vice versa."""
+        if not isinstance(data, Mapping):
+            return data
+        filled = dict(data)
+        for metric, defaults in _INTERCOM_DEFAULTS.items():
+            if isinstance(filled.get(metric), Mapping):
+                filled[metric] = {**defaults, **filled[metric]}
+        return filled
+
+
+class SlaConfig(_Model):
+    intercom: IntercomSlaConfig = Field(default_factory=IntercomSlaConfig)
+
+
+class RedactConfig(_Model):
+    """Mask customer emails / phone numbers in text Deskwatch posts to Slack."""
+
+    emails: bool = False
+    phones: bool = False
+
+
+class ScheduleConfig(_Model):
+    sync_interval: Duration = timedelta(seconds=60)
+    sweep_interval: Duration = timedelta(seconds=10)
+
+
+class SlackConfig(_Model):
+    post_interval_per_channel: DurationOrSeconds = timedelta(seconds=1)
+
+
+class AppConfig(_Model):
+    """The whole YAML file: global defaults, teams, SLA targets, and operational knobs."""
+
+    timezone: TimezoneName = "UTC"
+    alerts: AlertsConfig
+    teams: list[TeamConfig] = Field(default_factory=list)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    redact: RedactConfig = Field(default_factory=RedactConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _teams_inherit_timezone(cls, data: Any) -> Any:
+        """A team without `timezone` takes the top-level one (if valid, so a bad one is reported once)."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("teams"), list):
+            return data
+        try:
+            default = _timezone(data.get("timezone") or "UTC")
+        except PydanticCustomError:
+            return data
+        teams = [
+            {**team, "timezone": default}
+            if isinstance(team, Mapping) and team.get("timezone") is None
+            else team
+            for team in data["teams"]
+        ]
+        return {**data, "teams": teams}
+
+    @model_validator(mode="after")
+    def _teams_unique(self) -> AppConfig:
+        conflicts = _team_conflicts(
+            (team.name, team.zendesk_group_ids, team.intercom_team_ids) for team in self.teams
+        )
+        if conflicts:
+            raise _problems(conflicts)
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def channel_for(self, team: TeamConfig) -> str:
+        """The team's own channel, else the default alerts channel."""
+        return team.channel or self.alerts.channel
+
+    def routes(self) -> list[TeamRoute]:
+        return [
+            TeamRoute(
+                name=team.name,
+                channel=self.channel_for(team),
+                zendesk_group_ids=frozenset(team.zendesk_group_ids),
+                intercom_team_ids=frozenset(team.intercom_team_ids),
+            )
+            for team in self.teams
+        ]
+
+    def intercom_targets(self) -> IntercomTargets:
+        intercom = self.sla.intercom
+        return IntercomTargets(
+            first_reply_priority=intercom.first_reply.priority,
+            first_reply_not_priority=intercom.first_reply.not_priority,
+            next_reply_priority=intercom.next_reply.priority,
+            next_reply_not_priority=intercom.next_reply.not_priority,
+        )
+
+    def team(self, name: str) -> TeamConfig | None:
+        wanted = name.strip().lower()
+        return next((team for team in self.teams if team.name == wanted), None)
+
+    def team_for_channel(self, channel_id: str) -> TeamConfig | None:
+        """The one team whose alerts go to this channel; None when no team or several teams share it."""
+        matches = [team for team in self.teams if self.channel_for(team) == channel_id]
+        return matches[0] if len(matches) == 1 else None
+
+    def teams_managed_by(self, user_id: str) -> list[TeamConfig]:
+        return [team for team in self.teams if user_id in team.managers]
+
+    def team_tz(self, name: str | None) -> ZoneInfo:
+        """The named team's timezone; the top-level one for None or a team no longer configured."""
+        team = self.team(name) if name else None
+        return ZoneInfo(team.timezone) if team is not None and team.timezone else self.tz
+
+
+def _team_conflicts(teams: Iterable[tuple[Any, Sequence[Any], Sequence[Any]]]) -> list[tuple[str, str]]:
+    """Duplicate team names, and helpdesk ids claimed by more than one team, as (path, message)."""
+    problems: list[tuple[str, str]] = []
+    names: dict[str, int] = {}
+    owners: dict[tuple[str, str], tuple[int, Any]] = {}
+    for index, (name, group_ids, team_ids) in enumerate(teams):
+        if isinstance(name, str):
+            if name in names:
+                problems.append(
+                    (f"teams[{index}].name", f'"{name}" is already the name of teams[{names[name]}]')
+                )
+            else:
+                names[name] = index
+        for field, ids, what in (
+            ("zendesk_group_ids", group_ids, "Zendesk group"),
+            ("intercom_team_ids", team_ids, "Intercom team"),
+        ):
+            for position, ident in enumerate(ids):
+                if ident is None:
+                    continue
+                owner = owners.setdefault((field, ident), (index, name))
+                if owner[0] != index:
+                    owner_name = owner[1] if isinstance(owner[1], str) else f"teams[{owner[0]}]"
+                    problems.append(
+                        (
+                            f"teams[{index}].{field}[{position}]",
+                            f'"{ident}" already belongs to team "{owner_name}" (teams[{owner[0]}]); '
+                            f"a {what} may belong to only one team",
+                        )
+                    )
+    return problems
+
+
+def _raw_team_conflicts(data: Mapping[str, Any]) -> list[str]:
+    """Same checks on unvalidated data, so they are reported alongside other problems in one pass."""
+    teams = data.get("teams")
+    if not isinstance(teams, list):
+        return []
+    zendesk = _numeric_id("", "")
+
+    def ids(value: Any) -> list[str | None]:
+        if not isinstance(value, list):
+            return []
+        out: list[str | None] = []
+        for item in value:
+            try:
+                out.append(zendesk(item))
+            except PydanticCustomError:
+                out.append(None)
+        return out
+
+    entries = []
+    for team in teams:
+        team = team if isinstance(team, Mapping) else {}
+        name = team.get("name")
+        name = name.strip() if isinstance(name, str) else None
+        entries.append((name, ids(team.get("zendesk_group_ids")), ids(team.get("intercom_team_ids"))))
+    return [f"{path}: {message}" for path, message in _team_conflicts(entries)]
