@@ -19,7 +19,7 @@ import html
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -34,6 +34,8 @@ API_VERSION = "2.14"
 PER_PAGE = 150
 DEFAULT_MAX_PAGES = 500
 MAX_RETRY_DELAY_SECONDS = 60.0
+# Teammates and teams added after the lists were fetched are looked up again, at most this often.
+NAMES_REFRESH = timedelta(hours=1)
 _CURSOR_RE = re.compile(r"^updated_at:(\d{1,12})$")
 _TAG_RE = re.compile(r"<[^>]*>")
 _RETRYABLE = frozenset({408, 409, 429})
@@ -69,6 +71,7 @@ class IntercomHelpdesk:
         self._app_id = app_id
         self._admin_names: dict[str, str] | None = None
         self._team_names: dict[str, str] | None = None
+        self._names_fetched_at: datetime | None = None
         self._http_calls = 0
 
     # -- Helpdesk protocol -----------------------------------------------------------------------
@@ -96,7 +99,7 @@ class IntercomHelpdesk:
             raise ValueError(
                 f"invalid Intercom sync cursor {cursor[:40]!r}: expected 'updated_at:<unix time>'"
             )
-        return self._incremental_sync(int(match.group(1)))
+        return self._incremental_sync(int(match.group(1)), now)
 
     def get_item(self, external_id: str) -> HelpdeskItem:
         conv = self._call(
@@ -113,20 +116,22 @@ class IntercomHelpdesk:
     # -- sync ------------------------------------------------------------------------------------
     def _first_sync(self, now: datetime) -> Iterator[SyncPage]:
         final_cursor = f"updated_at:{int(now.timestamp()) - 1}"
-        for items, calls, _ in self._search_pages({"field": "open", "operator": "=", "value": True}):
+        for items, calls, _ in self._search_pages({"field": "open", "operator": "=", "value": True}, now):
             yield SyncPage(items=items, cursor=None, api_calls=calls)
         yield SyncPage(items=(), cursor=final_cursor, api_calls=0)
 
-    def _incremental_sync(self, since: int) -> Iterator[SyncPage]:
+    def _incremental_sync(self, since: int, now: datetime) -> Iterator[SyncPage]:
         newest = since + 1
         query = {"field": "updated_at", "operator": ">", "value": since}
-        for items, calls, is_last in self._search_pages(query):
+        for items, calls, is_last in self._search_pages(query, now):
             newest = max([newest, *(int(item.updated_at.timestamp()) for item in items)])
             yield SyncPage(
                 items=items, cursor=f"updated_at:{newest - 1}" if is_last else None, api_calls=calls
             )
 
-    def _search_pages(self, query: dict[str, Any]) -> Iterator[tuple[tuple[HelpdeskItem, ...], int, bool]]:
+    def _search_pages(
+        self, query: dict[str, Any], now: datetime
+    ) -> Iterator[tuple[tuple[HelpdeskItem, ...], int, bool]]:
         """Yield (items, HTTP calls, is_last) per search page, following `pages.next` ourselves."""
         starting_after: str | None = None
         for _ in range(self._max_pages):
@@ -141,7 +146,7 @@ class IntercomHelpdesk:
                 ),
             )
             conversations = list(pager.items or [])
-            self._load_names(conversations)
+            self._load_names(conversations, now)
             items = tuple(self._to_item(conv) for conv in conversations)
             pages = pager.response.pages
             next_cursor = pages.next.starting_after if pages is not None and pages.next is not None else None
@@ -160,17 +165,25 @@ class IntercomHelpdesk:
         )
 
     # -- names and urls --------------------------------------------------------------------------
-    def _load_names(self, conversations: list[Any]) -> None:
-        """Fetch the admin / team lists once per adapter instance, when the first assigned conversation
-        shows up (names of admins or teams created later stay unknown until a new adapter is built)."""
+    def _load_names(self, conversations: list[Any], now: datetime | None = None) -> None:
+        """Fetch the admin / team lists when the first assigned conversation shows up, and again (at most
+        once per NAMES_REFRESH of sync time) when a sync meets an id the lists do not know: a teammate
+        hired after start gets a name without costing quiet syncs a call."""
         admin_ids = {_id_str(c.admin_assignee_id) for c in conversations} - {None}
         team_ids = {_id_str(c.team_assignee_id) for c in conversations} - {None}
-        if self._admin_names is None and admin_ids:
+        refresh_due = (
+            now is not None
+            and self._names_fetched_at is not None
+            and now - self._names_fetched_at >= NAMES_REFRESH
+        )
+        if admin_ids and (self._admin_names is None or (refresh_due and admin_ids - set(self._admin_names))):
             admins = self._call("list admins", self._client.admins.list)
             self._admin_names = {str(a.id): a.name for a in admins.admins or [] if a is not None and a.name}
-        if self._team_names is None and team_ids:
+            self._names_fetched_at = now or self._names_fetched_at
+        if team_ids and (self._team_names is None or (refresh_due and team_ids - set(self._team_names))):
             teams = self._call("list teams", self._client.teams.list)
             self._team_names = {str(t.id): t.name for t in teams.teams or [] if t.name}
+            self._names_fetched_at = now or self._names_fetched_at
 
     def _workspace_id(self) -> str:
         if self._app_id is None:

@@ -282,6 +282,26 @@ def test_admin_and_team_lists_are_fetched_once_per_adapter(
     assert adapter.get_item("6").assignee_name == "Bob Agent"
 
 
+def test_unknown_teammate_is_looked_up_again_after_the_refresh_interval(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, clock: Clock
+) -> None:
+    seed_open(emulator, 2)
+    cursor = run(adapter, None)[-1].cursor
+    emulator.add_admin(3, "Carol New")
+    clock.now = T0 + timedelta(minutes=5)
+    emulator.upsert_conversation(id="7", admin_assignee_id=3, team_assignee_id=77)
+    pages = run(adapter, cursor, now=clock.now)
+    assert [i.assignee_name for p in pages for i in p.items if i.ref.external_id == "7"] == [None]
+
+    clock.now = T0 + timedelta(hours=1, minutes=10)
+    emulator.upsert_conversation(id="7", title="again", admin_assignee_id=3, team_assignee_id=77)
+    pages = run(adapter, pages[-1].cursor, now=clock.now)
+
+    assert [i.assignee_name for p in pages for i in p.items if i.ref.external_id == "7"] == ["Carol New"]
+    assert len(emulator.calls("/admins")) == 2
+    assert len(emulator.calls("/teams")) == 1  # team 77 was known: no refetch
+
+
 def test_unassigned_conversations_need_no_name_lookups(emulator: IntercomEmulator, sleeps: Sleeps) -> None:
     adapter = IntercomHelpdesk(token=TOKEN, base_url=emulator.url, app_id="given-app", sleep=sleeps)
     emulator.upsert_conversation(id="1")
