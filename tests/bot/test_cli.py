@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from bot.cli import cli
-from integrations.emulators.intercom import IntercomEmulator
-from integrations.emulators.seed import DEMO_CONFIG, make_slack, seed_intercom, seed_zendesk
-from integrations.emulators.zendesk import ZendeskEmulator
+from integrations.emulators.seed import DEMO_CONFIG
+from tests.helpers.live import live_stack
 
 runner = CliRunner()
 
@@ -19,30 +16,8 @@ runner = CliRunner()
 @pytest.fixture
 def live(tmp_path, database_url):
     """Emulators seeded at the real current time (the CLI reads the wall clock) and a config file."""
-    now = datetime.now(UTC)
-    slack, zendesk, intercom = make_slack("xoxb-cli-test"), ZendeskEmulator(), IntercomEmulator()
-    for emu in (slack, zendesk, intercom):
-        emu.start()
-    seed_zendesk(zendesk, now)
-    seed_intercom(intercom, now)
-    config = tmp_path / "deskwatch.yaml"
-    config.write_text(yaml.safe_dump(DEMO_CONFIG))
-    env = {
-        "DESKWATCH_CONFIG": str(config),
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-cli-test",
-        "SLACK_SIGNING_SECRET": "cli-signing-secret",
-        "SLACK_API_URL": slack.api_url,
-        "ZENDESK_SUBDOMAIN": "deskwatch-demo",
-        "ZENDESK_EMAIL": zendesk.email,
-        "ZENDESK_API_TOKEN": zendesk.token,
-        "ZENDESK_URL": zendesk.url,
-        "INTERCOM_ACCESS_TOKEN": intercom.token,
-        "INTERCOM_URL": intercom.url,
-    }
-    yield env, slack, zendesk, intercom
-    for emu in (slack, zendesk, intercom):
-        emu.stop()
+    with live_stack(tmp_path, database_url, slack_token="xoxb-cli-test") as stack:
+        yield stack.env, stack.slack, stack.zendesk, stack.intercom
 
 
 def test_sla_scan_posts_alerts_then_a_rescan_posts_nothing(live):

@@ -8,14 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
 
 import requests
-import yaml
 
-from integrations.emulators.intercom import IntercomEmulator
-from integrations.emulators.seed import DEMO_CONFIG, make_slack, seed_intercom, seed_zendesk
-from integrations.emulators.zendesk import ZendeskEmulator
+from integrations.emulators.seed import DEMO_CONFIG
+from tests.helpers.live import live_stack
 from tests.helpers.waiting import wait_for
 
 
@@ -26,30 +23,17 @@ def free_port() -> int:
 
 
 def test_serve_posts_alerts_from_its_scheduler_and_stops_cleanly(tmp_path, database_url):
-    now = datetime.now(UTC)
-    slack, zendesk, intercom = make_slack("xoxb-serve-test"), ZendeskEmulator(), IntercomEmulator()
-    for emu in (slack, zendesk, intercom):
-        emu.start()
-    seed_zendesk(zendesk, now)
-    seed_intercom(intercom, now)
-    config = tmp_path / "deskwatch.yaml"
-    config.write_text(
-        yaml.safe_dump({**DEMO_CONFIG, "schedule": {"sync_interval": "30s", "sweep_interval": "1s"}})
-    )
+    schedule = {"sync_interval": "30s", "sweep_interval": "1s"}
+    with live_stack(tmp_path, database_url, config={**DEMO_CONFIG, "schedule": schedule}) as stack:
+        _serve_until_alerts(stack)
+
+
+def _serve_until_alerts(stack) -> None:
+    slack, zendesk, intercom = stack.slack, stack.zendesk, stack.intercom
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ZENDESK_", "INTERCOM_"))},
-        "DESKWATCH_CONFIG": str(config),
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-serve-test",
-        "SLACK_SIGNING_SECRET": "serve-signing-secret",
-        "SLACK_API_URL": slack.api_url,
-        "ZENDESK_SUBDOMAIN": "deskwatch-demo",
-        "ZENDESK_EMAIL": zendesk.email,
-        "ZENDESK_API_TOKEN": zendesk.token,
-        "ZENDESK_URL": zendesk.url,
-        "INTERCOM_ACCESS_TOKEN": intercom.token,
-        "INTERCOM_URL": intercom.url,
+        **stack.env,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -67,11 +51,13 @@ def test_serve_posts_alerts_from_its_scheduler_and_stops_cleanly(tmp_path, datab
     finally:
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
-        for emu in (slack, zendesk, intercom):
-            emu.stop()
     assert proc.returncode == 0, output
     assert len(slack.messages()) == 7
-    assert "xoxb-serve-test" not in output and zendesk.token not in output and intercom.token not in output
+    assert (
+        stack.env["SLACK_BOT_TOKEN"] not in output
+        and zendesk.token not in output
+        and intercom.token not in output
+    )
     assert '"event": "stopped"' in output
 
 
