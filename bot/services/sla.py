@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks.alerts import AlertView, RenderedMessage, render_alert
 from bot.blocks.sla_list import SlaListRow
-from bot.config import AppConfig, TeamConfig
+from bot.config import AppConfig
 from bot.domain.calendar import BusinessHours
-from bot.domain.model import AlertDecision, Deadline, DomainError, HelpdeskItem, TeamRoute
+from bot.domain.model import Deadline, DomainError, HelpdeskItem, TeamRoute
 from bot.domain.redact import RedactionPolicy, redact
 from bot.domain.routing import route
 from bot.domain.sla import SlaStatus, classify, deadlines_for, decide_alerts
@@ -63,9 +63,6 @@ class SlaService:
     @cached_property
     def redaction(self) -> RedactionPolicy:
         return RedactionPolicy(emails=self.config.redact.emails, phones=self.config.redact.phones)
-
-    def team_config(self, name: str | None) -> TeamConfig | None:
-        return self.config.team(name) if name else None
 
     def tz_for(self, team_name: str | None) -> ZoneInfo:
         return self.config.team_tz(team_name)
@@ -196,8 +193,3 @@ class SlaService:
         rows.sort(key=lambda r: (r.due_at, str(r.ref)))
         return rows
 
-
-def decision_label(decision: AlertDecision) -> str:
-    """One line for `sla scan --dry-run` output."""
-    d = decision.deadline
-    return f"{decision.key:<10} {d.ref!s:<12} {d.metric:<22} due {d.due_at.isoformat()}"

@@ -317,11 +317,6 @@ class Store:
             row = session.get(AlertRow, alert_id)
             return _alert(row) if row else None
 
-    def alerts_for(self, ref: TicketRef) -> list[StoredAlert]:
-        stmt = select(AlertRow).where(AlertRow.ref == str(ref)).order_by(AlertRow.id)
-        with self.session() as session:
-            return [_alert(row) for row in session.scalars(stmt)]
-
     def all_alerts(self) -> list[StoredAlert]:
         with self.session() as session:
             return [_alert(row) for row in session.scalars(select(AlertRow).order_by(AlertRow.id))]
