@@ -24,15 +24,13 @@ from jobs.sla import scan
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _USER = re.compile(r"<@([A-Z0-9]+)>")
-_DATE = re.compile(r"<!date\^\d+\^[^|]*\|([^>]+)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 def mrkdwn_to_text(text: str) -> str:
-    """Slack mrkdwn -> terminal text: links keep their label, mentions become @U…, dates their fallback."""
+    """Slack mrkdwn -> terminal text: links keep their label, mentions become @U…."""
     text = _LINK.sub(lambda m: m.group(2), text)
     text = _USER.sub(lambda m: "@" + m.group(1), text)
-    text = _DATE.sub(lambda m: m.group(1), text)
     text = _BOLD.sub(lambda m: m.group(1), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

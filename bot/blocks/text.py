@@ -109,12 +109,6 @@ def format_local_time(dt: datetime, tz: tzinfo) -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
-def slack_date(dt: datetime, fallback_tz: tzinfo) -> str:
-    """`<!date^…>` token that Slack shows in each reader's own timezone; falls back to the team's time."""
-    local_text = escape_mrkdwn(format_local(dt, fallback_tz))
-    return f"<!date^{int(dt.timestamp())}^{{date_short_pretty}} {{time}}|{local_text}>"
-
-
 def due_phrase(due_at: datetime, now: datetime) -> str:
     """`due in 25m`, `due now`, `breached just now` or `breached 12m ago`, from `describe_due`."""
     relative = describe_due(due_at, now)

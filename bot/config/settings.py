@@ -126,10 +126,6 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def config_path(self) -> Path:
-        return self.deskwatch_config
-
-    @property
     def zendesk_enabled(self) -> bool:
         return bool(
             (self.zendesk_subdomain or self.zendesk_url) and self.zendesk_email and self.zendesk_api_token
@@ -138,13 +134,6 @@ class Settings(BaseSettings):
     @property
     def intercom_enabled(self) -> bool:
         return self.intercom_access_token is not None
-
-    @property
-    def zendesk_base_url(self) -> str | None:
-        """ZENDESK_URL if set, else https://<subdomain>.zendesk.com; without /api/v2."""
-        if self.zendesk_url:
-            return self.zendesk_url
-        return f"https://{self.zendesk_subdomain}.zendesk.com" if self.zendesk_subdomain else None
 
 
 _ZENDESK_VARS = (

@@ -145,14 +145,14 @@ class AlertDelivery:
                     log.info("alert_recovered", alert_id=alert.id, ref=str(alert.ref), ts=ts)
                     report.recovered.append(alert.id)
                     return
-            item, reason = self.sla.still_applies(alert, now=now)
-            if reason is not None or item is None:
-                self.store.mark_cancelled(alert.id, reason=reason or "ticket missing")
+            check = self.sla.recheck(alert, now=now)
+            if check.reason is not None or check.item is None:
+                self.store.mark_cancelled(alert.id, reason=check.reason or "ticket missing")
                 self.metrics.alerts_cancelled.inc()
-                log.info("alert_cancelled", alert_id=alert.id, ref=str(alert.ref), reason=reason)
+                log.info("alert_cancelled", alert_id=alert.id, ref=str(alert.ref), reason=check.reason)
                 report.cancelled.append(alert.id)
                 return
-            message = render_alert(self.sla.alert_view(alert, item, now=now), now=now)
+            message = render_alert(self.sla.alert_view(alert, check.item, check.deadline), now=now)
             thread_ts = None
             if alert.kind is AlertKind.BREACH:
                 warning = self.store.posted_warning(alert.ref, alert.metric, alert.cycle)

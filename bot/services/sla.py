@@ -16,7 +16,7 @@ from bot.blocks.alerts import AlertView, RenderedMessage, render_alert
 from bot.blocks.sla_list import SlaListRow
 from bot.config import AppConfig
 from bot.domain.calendar import BusinessHours
-from bot.domain.model import Deadline, DomainError, HelpdeskItem, TeamRoute
+from bot.domain.model import AlertKind, Deadline, DomainError, HelpdeskItem, TeamRoute
 from bot.domain.redact import RedactionPolicy, redact
 from bot.domain.routing import route
 from bot.domain.sla import SlaStatus, classify, deadlines_for, decide_alerts
@@ -28,6 +28,15 @@ from bot.store.repository import RoutedDecision, Store, StoredAlert
 class AckResult:
     alert: StoredAlert
     message: RenderedMessage
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A decided alert against the current state: post it when `reason` is None."""
+
+    item: HelpdeskItem | None
+    deadline: Deadline | None
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -109,33 +118,35 @@ class SlaService:
             self.metrics.alerts_decided.labels(routed.decision.kind.value).inc()
         return [alert_id for alert_id, _ in inserted]
 
-    def still_applies(self, alert: StoredAlert, *, now: datetime) -> tuple[HelpdeskItem | None, str | None]:
+    def current_deadline(self, alert: StoredAlert, item: HelpdeskItem) -> Deadline | None:
+        """The deadline an alert was decided for, as the item's current state computes it."""
+        _, deadlines = self.deadlines(item)
+        return next((d for d in deadlines if d.metric == alert.metric and d.cycle == alert.cycle), None)
+
+    def recheck(self, alert: StoredAlert, *, now: datetime) -> Recheck:
         """Re-check a decided alert against current state before posting it.
 
-        Returns (item, None) when it should be posted, or (item, reason) when it no longer applies:
-        ticket solved, metric achieved or paused, deadline moved out of breach, or a warning that
-        would now arrive after the breach (the breach alert covers it).
+        `reason` is set when it no longer applies: ticket solved, metric achieved or paused, deadline
+        moved out of breach, or a warning that would now arrive after the breach (the breach covers it).
         """
         item = self.store.get_item(alert.ref)
         if item is None:
-            return None, "ticket no longer in the store"
+            return Recheck(None, None, "ticket no longer in the store")
         if item.is_closed:
-            return item, f"ticket is {item.status}"
-        _, deadlines = self.deadlines(item)
-        current = next((d for d in deadlines if d.metric == alert.metric and d.cycle == alert.cycle), None)
+            return Recheck(item, None, f"ticket is {item.status}")
+        current = self.current_deadline(alert, item)
         if current is None:
-            return item, "SLA metric no longer active"
+            return Recheck(item, None, "SLA metric no longer active")
         status = classify(current, now, self.config.alerts.warn_before)
-        if alert.key == "breach" and status is not SlaStatus.BREACHED:
-            return item, "deadline moved: no longer breached"
-        if alert.key != "breach" and status is SlaStatus.BREACHED:
-            return item, "warning superseded by the breach alert"
-        return item, None
+        if alert.kind is AlertKind.BREACH and status is not SlaStatus.BREACHED:
+            return Recheck(item, current, "deadline moved: no longer breached")
+        if alert.kind is AlertKind.WARNING and status is SlaStatus.BREACHED:
+            return Recheck(item, current, "warning superseded by the breach alert")
+        return Recheck(item, current, None)
 
     # -- presentation ----------------------------------------------------------------------------
-    def alert_view(self, alert: StoredAlert, item: HelpdeskItem, *, now: datetime) -> AlertView:
-        _, deadlines = self.deadlines(item)
-        current = next((d for d in deadlines if d.metric == alert.metric and d.cycle == alert.cycle), None)
+    def alert_view(self, alert: StoredAlert, item: HelpdeskItem, deadline: Deadline | None) -> AlertView:
+        """What the alert message shows; the due time is the current one when the deadline still exists."""
         return AlertView(
             alert_id=alert.id,
             ref=alert.ref,
@@ -148,7 +159,7 @@ class SlaService:
             team_name=alert.team,
             group_name=item.group_name,
             url=item.url,
-            due_at=current.due_at if current else alert.due_at,
+            due_at=deadline.due_at if deadline else alert.due_at,
             tz=self.tz_for(alert.team),
             acked_by=alert.acked_by,
             acked_at=alert.acked_at,
@@ -164,7 +175,8 @@ class SlaService:
             raise DomainError(
                 f"{alert.ref} is no longer in Deskwatch's store; the acknowledgement was recorded."
             )
-        return AckResult(alert, render_alert(self.alert_view(alert, item, now=now), now=now))
+        view = self.alert_view(alert, item, self.current_deadline(alert, item))
+        return AckResult(alert, render_alert(view, now=now))
 
     def list_rows(self, *, now: datetime, teams: set[str] | None) -> list[SlaListRow]:
         """Breached and at-risk deadlines for `/sla`, sorted by due time. teams None = all teams."""
@@ -192,4 +204,3 @@ class SlaService:
             )
         rows.sort(key=lambda r: (r.due_at, str(r.ref)))
         return rows
-

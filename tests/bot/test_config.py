@@ -527,7 +527,6 @@ def test_settings_defaults(clean_env: pytest.MonkeyPatch) -> None:
     settings = load_settings()
 
     assert settings.deskwatch_config == Path("deskwatch.yaml")
-    assert settings.config_path == Path("deskwatch.yaml")
     assert settings.database_url == "sqlite:///deskwatch.db"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.slack_bot_token is None
@@ -576,7 +575,6 @@ def test_settings_env_names_map_to_fields(clean_env: pytest.MonkeyPatch) -> None
     assert settings.zendesk_subdomain == "acme"
     assert settings.zendesk_email == "agent@example.com"
     assert settings.zendesk_url == "http://127.0.0.1:8025"
-    assert settings.zendesk_base_url == "http://127.0.0.1:8025"
     assert settings.intercom_url == "http://127.0.0.1:8026"
     assert settings.zendesk_enabled is True
     assert settings.intercom_enabled is True
@@ -654,7 +652,6 @@ def test_zendesk_subdomain_full_host_normalised(clean_env: pytest.MonkeyPatch) -
     settings = load_settings(zendesk_subdomain="https://Acme.zendesk.com/")
 
     assert settings.zendesk_subdomain == "acme"
-    assert settings.zendesk_base_url == "https://acme.zendesk.com"
 
 
 def test_load_settings_unknown_override_rejected_with_hint(clean_env: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,6 @@ from bot.blocks.text import (
     mrkdwn_link,
     mrkdwn_text,
     one_line,
-    slack_date,
     truncate,
     user_mention,
 )
@@ -89,11 +88,6 @@ def test_format_local_naive_datetime_rejected() -> None:
         format_local(datetime(2026, 11, 23, 13, 0), BERLIN)
 
 
-def test_slack_date_token_with_fallback() -> None:
-    assert (
-        slack_date(NOW, BERLIN)
-        == f"<!date^{int(NOW.timestamp())}^{{date_short_pretty}} {{time}}|Mon 23 Nov 14:00 CET>"
-    )
 
 
 @pytest.mark.parametrize(
