@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from integrations.emulators.intercom import IntercomEmulator
+from integrations.emulators.seed import open_conversation, open_ticket
 from integrations.emulators.zendesk import ZendeskEmulator
 from integrations.intercom import IntercomHelpdesk
 from integrations.zendesk import ZendeskHelpdesk
@@ -45,33 +46,10 @@ def main() -> None:
         zd.add_group(7, "Billing")
         ic.add_admin(901, "Dana")
         ic.add_team(77, "Billing")
-        breach = (clock() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for i in range(1, args.items + 1):
-            age = clock() - timedelta(days=i % 400, minutes=i)
-            zd.upsert_ticket(
-                id=i,
-                subject=f"Ticket {i}",
-                status="open",
-                priority="normal",
-                group_id=7,
-                created_at=age,
-                updated_at=age,
-                slas={
-                    "policy_metrics": [{"metric": "first_reply_time", "stage": "active", "breach_at": breach}]
-                },
-            )
-            ic.upsert_conversation(
-                id=str(i),
-                title=f"Conversation {i}",
-                state="open",
-                open=True,
-                priority="not_priority",
-                team_assignee_id=77,
-                admin_assignee_id=901,
-                created_at=int(age.timestamp()),
-                updated_at=int(age.timestamp()),
-                waiting_since=int(age.timestamp()),
-            )
+            created = clock() - timedelta(days=i % 400, minutes=i)
+            open_ticket(zd, i, created=created, breach_at=clock() + timedelta(hours=2))
+            open_conversation(ic, i, created=created)
         clock.now += timedelta(minutes=5)
         adapters = {
             "Zendesk": ZendeskHelpdesk(subdomain=None, email=zd.email, token=zd.token, base_url=zd.url),

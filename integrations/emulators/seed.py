@@ -255,5 +255,50 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
     )
 
 
+def open_ticket(
+    zd: ZendeskEmulator, ticket_id: int, *, created: datetime, breach_at: datetime, group_id: int = 7
+) -> None:
+    """One open, normal-priority Zendesk ticket with an active first-reply SLA (bulk data builder)."""
+    zd.upsert_ticket(
+        id=ticket_id,
+        subject=f"Ticket {ticket_id}",
+        status="open",
+        priority="normal",
+        group_id=group_id,
+        created_at=created,
+        updated_at=created,
+        slas={"policy_metrics": [_metric("first_reply_time", "active", breach_at)]},
+    )
+
+
+def open_conversation(
+    ic: IntercomEmulator,
+    conversation_id: int,
+    *,
+    created: datetime,
+    updated: datetime | None = None,
+    team_id: int = 77,
+    admin_id: int = 901,
+    first_admin_reply: datetime | None = None,
+) -> None:
+    """One open Intercom conversation (bulk data builder). Without `first_admin_reply` the customer is
+    waiting for a first reply; with it, the conversation is waiting on the customer."""
+    ic.upsert_conversation(
+        id=str(conversation_id),
+        title=f"Conversation {conversation_id}",
+        state="open",
+        open=True,
+        priority="not_priority",
+        team_assignee_id=team_id,
+        admin_assignee_id=admin_id,
+        created_at=int(created.timestamp()),
+        updated_at=int((updated or created).timestamp()),
+        waiting_since=None if first_admin_reply else int(created.timestamp()),
+        statistics={
+            "first_admin_reply_at": int(first_admin_reply.timestamp()) if first_admin_reply else None
+        },
+    )
+
+
 def make_slack(token: str) -> SlackEmulator:
     return SlackEmulator(token=token, channels=DEMO_CHANNELS, users=("U0MANAGER", "U0PAYLEAD", "U0COMPLY"))

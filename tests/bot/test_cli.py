@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -129,3 +132,25 @@ def test_demo_once_prints_the_posted_alerts(database_url):
     assert "7 alert(s) posted on the first pass." in result.output
     assert "#C0BILLING" in result.output and "zd:101" in result.output
     assert "4111 1111 1111 1111" not in result.output and "[card •••• 1111]" in result.output
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_first_sync_progress_is_shown_on_a_terminal_and_not_when_piped(monkeypatch):
+    from bot.cli import _progress_printer
+    from bot.domain.model import Source
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert _progress_printer() is None
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    show = _progress_printer()
+    show(Source.ZENDESK, 1000, True)
+    show(Source.ZENDESK, 2000, True)
+    show(Source.ZENDESK, 3, False)  # later syncs are quick: no progress line
+
+    assert terminal.getvalue() == "\rZendesk: 1,000 items synced…\rZendesk: 2,000 items synced…"

@@ -12,6 +12,7 @@ import pytest
 from bot.domain.model import HelpdeskItem, Source
 from integrations.base import Helpdesk, HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
 from integrations.emulators.base import EmulatorServer
+from integrations.emulators.seed import open_conversation, open_ticket
 
 
 @dataclass
@@ -34,24 +35,7 @@ def zendesk_kit(zendesk_emu, clock) -> Kit:
     zendesk_emu.add_group(7, "Billing")
 
     def open_item(i: int, age: timedelta) -> None:
-        zendesk_emu.upsert_ticket(
-            id=i,
-            subject=f"Ticket {i}",
-            status="open",
-            priority="normal",
-            group_id=7,
-            created_at=clock() - age,
-            updated_at=clock() - age,
-            slas={
-                "policy_metrics": [
-                    {
-                        "metric": "first_reply_time",
-                        "stage": "active",
-                        "breach_at": (clock() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    }
-                ]
-            },
-        )
+        open_ticket(zendesk_emu, i, created=clock() - age, breach_at=clock() + timedelta(hours=1))
 
     return Kit(
         Source.ZENDESK,
@@ -79,19 +63,7 @@ def intercom_kit(intercom_emu, clock) -> Kit:
     intercom_emu.add_team(77, "Billing", admin_ids=[901])
 
     def open_item(i: int, age: timedelta) -> None:
-        created = int((clock() - age).timestamp())
-        intercom_emu.upsert_conversation(
-            id=str(i),
-            title=f"Conversation {i}",
-            state="open",
-            open=True,
-            priority="not_priority",
-            team_assignee_id=77,
-            admin_assignee_id=901,
-            created_at=created,
-            updated_at=created,
-            waiting_since=created,
-        )
+        open_conversation(intercom_emu, i, created=clock() - age)
 
     def ts() -> int:
         return int(clock().timestamp())

@@ -294,31 +294,25 @@ def test_dry_run_records_and_posts_nothing(seeded, slack_emu, make_deps, demo_co
 def test_first_sync_covers_old_tickets_and_many_pages(
     zendesk_emu, intercom_emu, slack_emu, make_deps, demo_config, clock
 ):
-    from integrations.emulators.seed import seed_intercom, seed_zendesk
+    from integrations.emulators.seed import open_conversation, seed_intercom, seed_zendesk
 
     seed_zendesk(zendesk_emu, clock())
     seed_intercom(intercom_emu, clock())
-    for i in range(1, 321):
-        intercom_emu.upsert_conversation(
-            id=str(20000 + i),
-            title=f"Old question {i}",
-            state="open",
-            open=True,
-            priority="not_priority",
-            team_assignee_id=77,
-            admin_assignee_id=901,
-            created_at=int((clock() - timedelta(days=400)).timestamp()),
-            updated_at=int((clock() - timedelta(days=300)).timestamp()),
-            waiting_since=None,
-            statistics={"first_admin_reply_at": int((clock() - timedelta(days=399)).timestamp())},
+    for i in range(1, 321):  # 3 search pages of 150, answered long ago, quiet for 300 days
+        open_conversation(
+            intercom_emu,
+            20000 + i,
+            created=clock() - timedelta(days=400),
+            updated=clock() - timedelta(days=300),
+            first_admin_reply=clock() - timedelta(days=399),
         )
     deps = make_deps(demo_config)
 
     report = scan(deps, clock())
 
     intercom = next(r for r in report.syncs if r.source.value == "intercom")
-    assert intercom.items >= 320 + 5
-    assert len(deps.store.open_items()) >= 320 + 5 + 7
+    assert intercom.items == 320 + 5  # the demo's 6 conversations minus the closed one
+    assert len(deps.store.open_items()) == 320 + 5 + 7  # plus the 7 unsolved demo tickets
 
 
 def test_two_replicas_sweeping_at_once_post_each_alert_once(seeded, slack_emu, make_deps, demo_config, clock):

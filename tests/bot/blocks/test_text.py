@@ -88,8 +88,6 @@ def test_format_local_naive_datetime_rejected() -> None:
         format_local(datetime(2026, 11, 23, 13, 0), BERLIN)
 
 
-
-
 @pytest.mark.parametrize(
     ("due_at", "expected"),
     [
