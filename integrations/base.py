@@ -6,7 +6,7 @@ sees vendor JSON or SDK objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -64,6 +64,13 @@ class Helpdesk(Protocol):
 
     def get_item(self, external_id: str) -> HelpdeskItem:
         """Fetch one item fresh from the helpdesk (with SLA data); raises HelpdeskNotFound."""
+        ...
+
+    def get_items(self, external_ids: Sequence[str]) -> list[HelpdeskItem]:
+        """Fetch several items fresh (Zendesk: show_many in chunks of 100; Intercom: one read each).
+
+        Items that no longer exist are left out rather than raising; used to re-read tickets right
+        before a breach is posted on stored state that may be a sync old."""
         ...
 
     def item_url(self, external_id: str) -> str:

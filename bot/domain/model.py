@@ -155,6 +155,15 @@ class HelpdeskItem:
     last_contact_reply_at: datetime | None = None
     tags: tuple[str, ...] = ()
     group_name: str | None = None
+    # Intercom: when the customer first wrote. The conversation's creation when the customer started it;
+    # for conversations the team started (outbound, automated, admin-initiated) the customer's first
+    # reply (`first_contact_reply`), or None while the customer has not written: nobody owes a reply.
+    first_contact_at: datetime | None = None
+    # Zendesk `metric_sets`: how often the ticket was reopened and how many public agent replies it has.
+    # Together they identify an SLA metric's cycle (a new requester comment after agent reply N starts
+    # next-reply cycle N; a reopen starts new cycles), independent of a `breach_at` that moves.
+    reopens: int = 0
+    agent_replies: int = 0
 
     @property
     def is_closed(self) -> bool:

@@ -351,6 +351,9 @@ def _item_to_row(item: HelpdeskItem, now: datetime) -> TicketRow:
             for m in item.sla_metrics
         ],
         tags=list(item.tags),
+        first_contact_at=item.first_contact_at,
+        reopens=item.reopens,
+        agent_replies=item.agent_replies,
         synced_at=now,
     )
 
@@ -380,6 +383,9 @@ def _row_to_item(row: TicketRow) -> HelpdeskItem:
             for m in row.sla_metrics or []
         ),
         tags=tuple(row.tags or ()),
+        first_contact_at=row.first_contact_at,
+        reopens=row.reopens or 0,
+        agent_replies=row.agent_replies or 0,
     )
 
 

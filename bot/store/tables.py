@@ -43,6 +43,9 @@ class TicketRow(SQLModel, table=True):
     last_contact_reply_at: datetime | None = _ts(nullable=True)
     sla_metrics: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_contact_at: datetime | None = _ts(nullable=True)
+    reopens: int = 0
+    agent_replies: int = 0
     synced_at: datetime = _ts()
 
 
@@ -92,3 +95,47 @@ class AlertRow(SQLModel, table=True):
     posted_at: datetime | None = _ts(nullable=True)
     acked_by: str | None = Field(default=None, max_length=32)
     acked_at: datetime | None = _ts(nullable=True)
+    # The due time before the helpdesk last moved it inside this cycle (shown as "deadline moved").
+    previous_due_at: datetime | None = _ts(nullable=True)
+
+
+class OutboxRow(SQLModel, table=True):
+    """One outward effect (a Slack post or update, later helpdesk writes), delivered exactly once.
+
+    `key` is the idempotency key: enqueueing the same effect twice is a no-op. States:
+    pending -> sending -> posted; `unknown` when a request may have gone through but its outcome was not
+    seen (resolved by a lookup before anything is re-sent); `dead` on a permanent error (`last_error` has
+    the reason); `cancelled` when the effect no longer applies. A claim carries `claim_token`: only the
+    holder of the token can move the row on (fencing), so a slow worker cannot overwrite a newer claim.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)  # slack.post | slack.update
+    purpose: str = Field(max_length=32)  # what prepares and finishes it: sla_alert, sla_alert_update, ...
+    subject_id: int | None = Field(default=None, index=True)
+    channel: str | None = Field(default=None, max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claim_token: str | None = Field(default=None, max_length=36)
+    claimed_until: datetime | None = _ts(nullable=True)
+    first_sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+
+
+class ChannelPaceRow(SQLModel, table=True):
+    """Next moment (epoch seconds) a post to this channel may start, shared by every replica."""
+
+    __tablename__ = "slack_pacing"
+
+    channel: str = Field(primary_key=True, max_length=64)
+    next_at: float = 0.0

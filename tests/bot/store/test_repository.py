@@ -62,7 +62,7 @@ def test_upgrade_is_idempotent_and_reaches_head(database_url):
     upgrade(engine)
     upgrade(engine)
 
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == "0002_outbox"
     engine.dispose()
 
 
