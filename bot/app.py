@@ -21,10 +21,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import AppConfig, Settings
 from bot.domain.model import Source
 from bot.metrics import Metrics
-from bot.services.delivery import AlertDelivery, ChannelPacer
+from bot.services.alert_delivery import ItemRefresher, SlaAlertPurpose, SlaAlertUpdatePurpose
+from bot.services.outbox import Outbox
 from bot.services.sla import SlaService
 from bot.services.sync import SyncService
+from bot.store.alerts import ALERT_PURPOSE, ALERT_UPDATE_PURPOSE
 from bot.store.db import make_engine, upgrade
+from bot.store.outbox import OutboxStore
+from bot.store.pacing import SharedPacer
 from bot.store.repository import Store
 from integrations.base import Helpdesk
 from integrations.intercom import IntercomHelpdesk
@@ -50,7 +54,7 @@ class Deps:
     metrics: Metrics
     sla: SlaService
     sync: SyncService
-    delivery: AlertDelivery
+    outbox: Outbox
     clock: Clock = field(default=utc_now)
 
     def __deepcopy__(self, memo: dict) -> Deps:
@@ -59,7 +63,8 @@ class Deps:
 
 
 def build_slack_client(settings: Settings) -> WebClient:
-    """WebClient with retry handlers (RateLimitErrorRetryHandler is not on by default)."""
+    """The interactive client (Bolt listeners: views, ephemeral replies, lookups), with retry handlers
+    (RateLimitErrorRetryHandler is not on by default). Posts never go through it: see the outbox's."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return WebClient(
         token=token,
@@ -70,6 +75,20 @@ def build_slack_client(settings: Settings) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=2),
         ],
+    )
+
+
+def build_outbox_slack_client(settings: Settings, *, timeout: float = 10.0) -> WebClient:
+    """The outbox's client: it retries only a 429 (Slack did nothing). A connection error or a 5xx
+    after a post may have gone through, so it is never re-sent by the SDK: the outbox resolves it by
+    looking the message up first. An explicit list matters: WebClient's default re-sends on any
+    connection error."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=timeout,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
 
@@ -98,8 +117,9 @@ def build_deps(
     clock: Clock = utc_now,
     migrate: bool = True,
     slack: WebClient | None = None,
+    outbox_slack: WebClient | None = None,
     helpdesks: dict[Source, Helpdesk] | None = None,
-    pacer: ChannelPacer | None = None,
+    post_interval: float | None = None,
 ) -> Deps:
     engine = make_engine(settings.database_url)
     if migrate:
@@ -109,10 +129,23 @@ def build_deps(
     slack = slack or build_slack_client(settings)
     helpdesks = build_helpdesks(settings) if helpdesks is None else helpdesks
     sla = SlaService(store=store, config=config, metrics=metrics)
-    interval = config.slack.post_interval_per_channel.total_seconds()
-    delivery = AlertDelivery(
-        store=store, slack=slack, sla=sla, metrics=metrics, pacer=pacer or ChannelPacer(interval)
+    interval = (
+        config.slack.post_interval_per_channel.total_seconds() if post_interval is None else post_interval
     )
+    outbox_store = OutboxStore(engine)
+    metrics.watch_outbox(outbox_store.counts_by_state)
+    outbox = Outbox(
+        store=outbox_store,
+        slack=outbox_slack or build_outbox_slack_client(settings),
+        pacer=SharedPacer(engine, interval),
+        metrics=metrics,
+        clock=clock,
+    )
+    refresher = ItemRefresher(store=store, helpdesks=helpdesks, metrics=metrics)
+    outbox.register(
+        ALERT_PURPOSE, SlaAlertPurpose(store=store, sla=sla, refresher=refresher, metrics=metrics)
+    )
+    outbox.register(ALERT_UPDATE_PURPOSE, SlaAlertUpdatePurpose(store=store, sla=sla))
     return Deps(
         settings=settings,
         config=config,
@@ -122,7 +155,7 @@ def build_deps(
         metrics=metrics,
         sla=sla,
         sync=SyncService(store=store, helpdesks=helpdesks, metrics=metrics),
-        delivery=delivery,
+        outbox=outbox,
         clock=clock,
     )
 

@@ -27,9 +27,13 @@ cli = typer.Typer(
 config_cli = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema management.", no_args_is_help=True)
 sla_cli = typer.Typer(help="SLA alerting.", no_args_is_help=True)
+outbox_cli = typer.Typer(
+    help="The outbox: every Slack post and update, and its delivery state.", no_args_is_help=True
+)
 cli.add_typer(config_cli, name="config")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(sla_cli, name="sla")
+cli.add_typer(outbox_cli, name="outbox")
 
 
 def _fail_config(problems: list[str]) -> None:
@@ -91,17 +95,45 @@ def _progress_printer():
 def config_check() -> None:
     """Validate the YAML and environment, then test each credential with one identity call."""
     from bot.app import build_helpdesks, build_slack_client
+    from bot.services.channel_check import check_channels, configured_channels
     from bot.services.credentials import check_credentials
 
     settings, config = load_all()
-    problems = check_credentials(
-        settings, slack=build_slack_client(settings), helpdesks=build_helpdesks(settings)
-    )
+    slack = build_slack_client(settings)
+    problems = check_credentials(settings, slack=slack, helpdesks=build_helpdesks(settings))
+    if not problems:
+        typer.echo("Slack channels:")
+        for check in check_channels(slack, configured_channels(config)):
+            typer.echo(f"  {check.line()}")
+            if not check.ok:
+                problems.append(f"channel {check.channel} ({check.used_by}): {check.detail}")
+    problems += _outbox_warnings(settings)
     if problems:
         _fail_config(problems)
     teams = ", ".join(t.name for t in config.teams) or "none"
     typer.echo(f"Configuration OK: {settings.deskwatch_config} (teams: {teams})")
     typer.echo(f"Helpdesks polled: {', '.join(s.label for s in build_helpdesks(settings)) or 'none'}")
+
+
+def _outbox_warnings(settings: Settings) -> list[str]:
+    """Rows whose outcome is unknown wait on a lookup the bot cannot make: a human must let it read."""
+    from bot.store.db import current_revision, make_engine
+    from bot.store.outbox import OutboxState, OutboxStore
+
+    engine = make_engine(settings.database_url)
+    try:
+        if current_revision(engine) is None:
+            return []
+        unknown = OutboxStore(engine).list(state=OutboxState.UNKNOWN, limit=20)
+    except Exception:  # an unreachable database is reported by the commands that need it
+        return []
+    finally:
+        engine.dispose()
+    return [
+        f"outbox row {row.id} ({row.key}) in {row.channel}: outcome unknown, not re-sent until it can "
+        f"be looked up: {row.last_error}"
+        for row in unknown
+    ]
 
 
 # -- db ------------------------------------------------------------------------------------------
@@ -157,10 +189,75 @@ def sla_scan(
         typer.echo(
             f"Alerts: {len(report.sweep.decided)} decided, {len(delivery.posted)} posted, "
             f"{len(delivery.recovered)} recovered, {len(delivery.failed)} failed (will retry), "
+            f"{len(delivery.unknown)} unknown (looked up before any re-send), {len(delivery.dead)} dead, "
             f"{len(delivery.cancelled)} no longer due"
         )
+        if delivery.dead:
+            typer.echo("See `deskwatch outbox list --state dead` for the reasons.")
     if report.sync_failed:
         raise typer.Exit(1)
+
+
+# -- outbox --------------------------------------------------------------------------------------
+def _outbox_store():
+    from bot.store.db import make_engine, upgrade
+    from bot.store.outbox import OutboxStore
+
+    settings, _ = load_all()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return OutboxStore(engine)
+
+
+@outbox_cli.command("list")
+def outbox_list(
+    state: Annotated[
+        str | None, typer.Option(help="pending, sending, unknown, posted, dead or cancelled.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many rows, newest first.")] = 50,
+) -> None:
+    """Show outbox rows with their state, attempts and reasons."""
+    from bot.store.outbox import OutboxState
+
+    if state is not None and state not in OutboxState.ALL:
+        _fail_config([f"--state: {state!r} is not one of {', '.join(OutboxState.ALL)}"])
+    store = _outbox_store()
+    rows = store.list(state=state, limit=limit)
+    counts = store.counts_by_state()
+    typer.echo(
+        "Outbox: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        if any(counts.values())
+        else "Outbox: empty"
+    )
+    for row in rows:
+        when = row.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+        line = (
+            f"{row.id:>6}  {row.state:<9} {row.kind:<12} {row.channel or '-':<12} {row.key:<32} "
+            f"tries {row.attempts}  {when} UTC"
+        )
+        if row.last_error:
+            line += f"  reason: {row.last_error}"
+        typer.echo(line)
+
+
+@outbox_cli.command("retry")
+def outbox_retry(
+    row_id: Annotated[int, typer.Argument(help="The id of a dead row (see `outbox list`).")],
+) -> None:
+    """Re-queue a dead row after fixing its cause (for example after inviting the bot)."""
+    from bot.app import utc_now
+
+    store = _outbox_store()
+    row = store.get(row_id)
+    if row is None:
+        typer.echo(f"deskwatch: no outbox row {row_id}", err=True)
+        raise typer.Exit(1)
+    if store.requeue(row_id, now=utc_now()) is None:
+        typer.echo(
+            f"deskwatch: outbox row {row_id} is {row.state}, not dead: only dead rows are retried", err=True
+        )
+        raise typer.Exit(1)
+    typer.echo(f"Outbox row {row_id} ({row.key}) re-queued; it goes out on the next delivery pass.")
 
 
 # -- serve ---------------------------------------------------------------------------------------

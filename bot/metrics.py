@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 
 class Metrics:
@@ -27,15 +31,38 @@ class Metrics:
         self.alerts_posted = Counter(
             "deskwatch_alerts_posted_total", "SLA alerts posted to Slack", ["kind"], registry=r
         )
-        self.alerts_failed = Counter(
-            "deskwatch_alert_post_failures_total",
-            "Failed SLA alert posts (retried later)",
-            ["error"],
+        self.outbox_done = Counter(
+            "deskwatch_outbox_finished_total",
+            "Outbox rows finished, by purpose and how (posted, recovered, dead, cancelled)",
+            ["purpose", "outcome"],
             registry=r,
         )
-        self.alerts_cancelled = Counter(
-            "deskwatch_alerts_cancelled_total",
-            "Decided alerts dropped because the SLA no longer applied",
+        self.outbox_failures = Counter(
+            "deskwatch_outbox_failures_total",
+            "Failed Slack calls of the outbox, by what happens next (retry, unknown, dead) and error",
+            ["purpose", "outcome", "error"],
+            registry=r,
+        )
+        self.outbox_lookups = Counter(
+            "deskwatch_outbox_lookups_total",
+            "History/thread reads made to resolve an unseen outcome before any re-send",
+            registry=r,
+        )
+        self.outbox_lookup_blocked = Counter(
+            "deskwatch_outbox_lookup_blocked_total",
+            "Unseen outcomes that could not be looked up (the bot cannot read the channel)",
+            ["channel"],
+            registry=r,
+        )
+        self.rereads = Counter(
+            "deskwatch_reread_before_breach_total",
+            "Items re-read from the helpdesk right before a breach alert was posted",
+            ["source"],
+            registry=r,
+        )
+        self.deadlines_moved = Counter(
+            "deskwatch_deadlines_moved_total",
+            "Alerted deadlines the helpdesk moved inside their cycle (message updated, not re-posted)",
             registry=r,
         )
         self.sweep_seconds = Histogram(
@@ -46,3 +73,19 @@ class Metrics:
         )
         self.at_risk = Gauge("deskwatch_sla_at_risk", "Deadlines at risk at the last sweep", registry=r)
         self.breached = Gauge("deskwatch_sla_breached", "Deadlines breached at the last sweep", registry=r)
+
+    def watch_outbox(self, counts: Callable[[], dict[str, int]]) -> None:
+        """`deskwatch_outbox_rows{state}`: read from the database at each scrape, so every replica
+        reports the same shared backlog (unknown and dead rows need a human's eye)."""
+
+        class _OutboxCollector(Collector):
+            def collect(self):
+                family = GaugeMetricFamily("deskwatch_outbox_rows", "Outbox rows by state", labels=["state"])
+                try:
+                    for state, count in sorted(counts().items()):
+                        family.add_metric([state], count)
+                except Exception:  # a scrape must not fail because the database blinked
+                    return
+                yield family
+
+        self.registry.register(_OutboxCollector())

@@ -6,6 +6,7 @@ from slack_bolt import Ack, App
 
 from bot.blocks.ids import SlaActions
 from bot.blocks.metadata import AlertButtonValue
+from bot.store.alerts import alert_update_effect
 from handlers.errors import lazy
 
 
@@ -13,16 +14,14 @@ def ack_only(ack: Ack) -> None:
     ack()
 
 
-def acknowledge_alert(body: dict, action: dict, client, respond, deps) -> None:
-    """Record who acknowledged and when, then re-render the same message with `<@user>` and the time."""
+def acknowledge_alert(body: dict, action: dict, respond, deps) -> None:
+    """Record who acknowledged and when, then update the same message (through the outbox, at once)
+    to show `<@user>` and the time. The first click wins; later clicks change nothing."""
     value = AlertButtonValue.decode(action.get("value") or "")
     now = deps.clock()
-    user_id = body["user"]["id"]
-    result = deps.sla.acknowledge(value.alert_id, user_id=user_id, now=now)
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or result.alert.channel
-    ts = container.get("message_ts") or result.alert.ts
-    client.chat_update(channel=channel, ts=ts, text=result.message.text, blocks=result.message.blocks)
+    alert = deps.sla.acknowledge(value.alert_id, user_id=body["user"]["id"], now=now)
+    ids = deps.outbox.enqueue([alert_update_effect(alert.id, alert.channel, "ack")], now=now)
+    deps.outbox.deliver_ids(ids, now=now)
 
 
 def register(app: App) -> None:

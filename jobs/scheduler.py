@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from jobs.sla import sweep_job, sync_job
+from jobs.sla import decide_job, deliver_job, sync_job
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -19,6 +19,8 @@ log = structlog.get_logger(__name__)
 
 SYNC_JOB_ID = "helpdesk-sync"
 SWEEP_JOB_ID = "sla-sweep"
+DELIVER_JOB_ID = "outbox-deliver"
+DELIVER_INTERVAL_SECONDS = 1.0
 
 
 def _run_sync(deps: Deps) -> None:
@@ -26,14 +28,22 @@ def _run_sync(deps: Deps) -> None:
 
 
 def _run_sweep(deps: Deps) -> None:
-    report = sweep_job(deps, deps.clock())
-    if report.decided or report.delivery.failed:
+    decided = decide_job(deps, deps.clock())
+    if decided:
+        log.info("sla_sweep", decided=len(decided))
+
+
+def _run_deliver(deps: Deps) -> None:
+    report = deliver_job(deps, deps.clock())
+    if report.worked:
         log.info(
-            "sla_sweep",
-            decided=len(report.decided),
-            posted=len(report.delivery.posted),
-            failed=len(report.delivery.failed),
-            cancelled=len(report.delivery.cancelled),
+            "outbox_pass",
+            posted=len(report.posted),
+            recovered=len(report.recovered),
+            failed=len(report.failed),
+            unknown=len(report.unknown),
+            dead=len(report.dead),
+            cancelled=len(report.cancelled),
         )
 
 
@@ -58,6 +68,17 @@ def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None)
         id=SWEEP_JOB_ID,
         seconds=schedule.sweep_interval.total_seconds(),
         misfire_grace_time=int(max(schedule.sweep_interval.total_seconds(), 5)),
+        **common,
+    )
+    # Delivery is its own job: deciding never waits for Slack, and each pass serves every channel for
+    # a bounded time, so one channel's queue neither delays decisions nor starves other channels.
+    scheduler.add_job(
+        _run_deliver,
+        "interval",
+        args=[deps],
+        id=DELIVER_JOB_ID,
+        seconds=DELIVER_INTERVAL_SECONDS,
+        misfire_grace_time=5,
         **common,
     )
     return scheduler

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.services.delivery import DeliveryReport
+from bot.services.outbox import DeliveryReport
 from bot.services.sync import SyncProgress, SyncResult
 from bot.store.repository import RoutedDecision
 
@@ -37,13 +37,24 @@ def sync_job(deps: Deps, now: datetime, progress: SyncProgress | None = None) ->
     return deps.sync.sync_all(now=now, progress=progress)
 
 
-def sweep_job(deps: Deps, now: datetime) -> SweepReport:
-    """Evaluate deadlines from the store, record due decisions, post them. Costs no helpdesk call."""
+def decide_job(deps: Deps, now: datetime) -> list[int]:
+    """Evaluate deadlines from the store and record due decisions with their outbox rows. Costs no
+    helpdesk call and never waits for Slack, so a channel draining a queue cannot delay a decision."""
     started = time.perf_counter()
     decided = deps.sla.decide(now=now)
-    delivery = deps.delivery.deliver_due(now=now)
     deps.metrics.sweep_seconds.observe(time.perf_counter() - started)
-    return SweepReport(decided, delivery)
+    return decided
+
+
+def deliver_job(deps: Deps, now: datetime) -> DeliveryReport:
+    """One outbox pass: every channel served in parallel for a bounded time."""
+    return deps.outbox.deliver_due(now=now)
+
+
+def sweep_job(deps: Deps, now: datetime) -> SweepReport:
+    """Decide, then deliver everything that is due now (one-shot runs: `sla scan`, tests)."""
+    decided = decide_job(deps, now)
+    return SweepReport(decided, deps.outbox.drain(now=now))
 
 
 def scan(

@@ -152,14 +152,12 @@ def settings(database_url, slack_emu, zendesk_emu, intercom_emu):
 def make_deps(settings, clock):
     """Build the real composition (store, adapters, WebClient with retry handlers) against emulators."""
     from bot.app import build_deps
-    from bot.services.delivery import ChannelPacer
 
     built = []
 
     def factory(config, **overrides):
-        deps = build_deps(
-            settings, config, clock=clock, pacer=overrides.pop("pacer", ChannelPacer(0)), **overrides
-        )
+        overrides.setdefault("post_interval", 0)  # pacing has its own tests; the rest need no waits
+        deps = build_deps(settings, config, clock=clock, **overrides)
         built.append(deps)
         return deps
 

@@ -71,6 +71,7 @@ class AlertView:
     tz: ZoneInfo
     acked_by: str | None = None  # Slack user id
     acked_at: datetime | None = None
+    moved_from: datetime | None = None  # the due time before the helpdesk moved it inside this cycle
 
     @property
     def acked(self) -> bool:
@@ -104,6 +105,13 @@ def render_alert(view: AlertView, *, now: datetime) -> RenderedMessage:
         SectionBlock(block_id=SlaBlocks.SUMMARY, text=_mrkdwn(_summary(view))),
         SectionBlock(block_id=SlaBlocks.DETAILS, fields=[_mrkdwn(f) for f in _fields(view, label, now)]),
     ]
+    if view.moved_from is not None and view.moved_from != view.due_at:
+        _require_aware(view.moved_from, "moved_from")
+        moved = (
+            f":arrows_counterclockwise: Deadline moved from {format_local_time(view.moved_from, view.tz)} "
+            f"to {format_local_time(view.due_at, view.tz)}"
+        )
+        blocks.append(ContextBlock(block_id=SlaBlocks.MOVED, elements=[_mrkdwn(moved)]))
     if view.acked:
         blocks.append(ContextBlock(block_id=SlaBlocks.ACKNOWLEDGED, elements=[_mrkdwn(_ack_line(view, now))]))
     buttons = _buttons(view)

@@ -27,6 +27,7 @@ class SlaBlocks(DeskwatchEnum):
     SUMMARY = "sla_alert_summary"
     DETAILS = "sla_alert_details"
     ACKNOWLEDGED = "sla_alert_acknowledged"
+    MOVED = "sla_alert_deadline_moved"
     ACTIONS = "sla_alert_actions"
     LIST_HEADER = "sla_list_header"
     LIST_COUNTS = "sla_list_counts"

@@ -1,6 +1,7 @@
 """Scalar YAML field types (durations, clock times, days, dates, holiday regions, timezones, Slack and
 helpdesk ids): each is an `Annotated` type whose validator accepts what a support lead would write and
-rejects anything else with a message that says what was expected.
+rejects anything else with a message that says what was expected. Clock times are 00:00-23:59; an end
+time may also be "24:00" (END_OF_DAY).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import holidays as pyholidays
 from pydantic import BeforeValidator
 
 from bot.config.errors import _invalid, _q
+from bot.domain.calendar import END_OF_DAY, ClosingTime, EndOfDay
 from bot.domain.durations import parse_duration
 
 _DURATION_EXAMPLES = "like 30m, 2h, 1h30m, 90s or 1d"
@@ -50,15 +52,30 @@ def _duration_or_seconds(value: Any) -> timedelta:
 
 
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$", re.ASCII)
+_END_OF_DAY_TEXT = "24:00"
 
 
 def _clock(value: Any) -> time:
     if isinstance(value, time):
         return value
-    match = _HHMM.match(value.strip()) if isinstance(value, str) else None
+    text = value.strip() if isinstance(value, str) else None
+    match = _HHMM.match(text) if text is not None else None
     if match is None:
+        if text == _END_OF_DAY_TEXT:
+            raise _invalid(f"{_q(value)} is only allowed as an end time; use 00:00 to 23:59 here")
         raise _invalid(f"{_q(value)} is not HH:MM")
     return time(int(match[1]), int(match[2]))
+
+
+def _closing_clock(value: Any) -> ClosingTime:
+    """HH:MM, or "24:00" for the midnight ending the day (which `time` cannot hold)."""
+    if isinstance(value, EndOfDay):
+        return value
+    if isinstance(value, str) and value.strip() == _END_OF_DAY_TEXT:
+        return END_OF_DAY
+    if isinstance(value, str) and re.fullmatch(r"24:[0-9]{2}", value.strip(), re.ASCII):
+        raise _invalid(f'{_q(value)} is past the end of the day (the latest end is "24:00")')
+    return _clock(value)
 
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -196,6 +213,7 @@ def _numeric_id(what: str, example: str) -> Callable[[Any], str]:
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 DurationOrSeconds = Annotated[timedelta, BeforeValidator(_duration_or_seconds)]
 ClockTime = Annotated[time, BeforeValidator(_clock)]
+EndClockTime = Annotated[ClosingTime, BeforeValidator(_closing_clock)]
 Weekday = Annotated[int, BeforeValidator(_day)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 HolidayRegion = Annotated[str, BeforeValidator(_holiday_region)]

@@ -1,17 +1,20 @@
 """The YAML file's pydantic models: frozen, unknown keys rejected, teams checked for clashing names
 and helpdesk ids (also on raw data, so those clashes are reported in the same pass as other problems).
+
+Defaults flow down like `timezone`: the top-level `business_hours` is the calendar of items that match no
+team and of every team that omits the key; a team's own block (or `null`, for 24/7) replaces it whole.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Container, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as pyholidays
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bot.config.errors import _invalid, _problems, _unique
@@ -20,6 +23,7 @@ from bot.config.fields import (
     ClockTime,
     Duration,
     DurationOrSeconds,
+    EndClockTime,
     HolidayRegion,
     IntercomTeamId,
     IsoDate,
@@ -31,7 +35,7 @@ from bot.config.fields import (
     _numeric_id,
     _timezone,
 )
-from bot.domain.calendar import BusinessHours
+from bot.domain.calendar import BusinessHours, EndOfDay
 from bot.domain.model import IntercomTargets, TeamRoute
 
 
@@ -68,11 +72,14 @@ class HolidayDates(Container[date]):
 
 
 class BusinessHoursConfig(_Model):
-    """When a team's SLA clock runs; days are stored as 0=Mon..6=Sun."""
+    """When an SLA clock runs (a team's, or the top-level default); days are stored as 0=Mon..6=Sun.
+
+    `end` may be "24:00" (END_OF_DAY) so a whole day, and hence 24/5, can be written; `start` may not.
+    """
 
     days: list[Weekday] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     start: ClockTime
-    end: ClockTime
+    end: EndClockTime
     holidays: HolidayRegion | None = None
     extra_holidays: list[IsoDate] = Field(default_factory=list)
 
@@ -90,17 +97,19 @@ class BusinessHoursConfig(_Model):
 
     @model_validator(mode="after")
     def _end_after_start(self) -> BusinessHoursConfig:
-        if self.end <= self.start:
-            raise _problems(
-                [
-                    (
-                        "end",
-                        f'"{self.end:%H:%M}" must be after start "{self.start:%H:%M}" '
-                        "(same day, 24-hour clock)",
-                    )
-                ]
-            )
-        return self
+        if isinstance(self.end, EndOfDay) or self.end > self.start:
+            return self
+        # "00:00" is never after a start; whoever wrote it meant the midnight ending the day
+        midnight = '; write "24:00" for midnight at the end of the day' if self.end == time(0) else ""
+        raise _problems(
+            [
+                (
+                    "end",
+                    f'"{self.end:%H:%M}" must be after start "{self.start:%H:%M}" '
+                    f"(same day, 24-hour clock{midnight})",
+                )
+            ]
+        )
 
     def calendar(self, tz: ZoneInfo) -> BusinessHours:
         country = None
@@ -140,7 +149,11 @@ class TeamConfig(_Model):
         return ZoneInfo(self.timezone or "UTC")
 
     def business_calendar(self) -> BusinessHours | None:
-        """The team's business-hours calendar, or None when its SLA clock runs 24/7."""
+        """The team's business-hours calendar, or None when its SLA clock runs 24/7.
+
+        Inside an AppConfig a team that omits `business_hours` already holds the top-level block, read in
+        the team's own timezone, so this is the calendar the team's items run on.
+        """
         if self.business_hours is None:
             return None
         return self.business_hours.calendar(self.tz)
@@ -209,9 +222,16 @@ class SlackConfig(_Model):
 
 
 class AppConfig(_Model):
-    """The whole YAML file: global defaults, teams, SLA targets, and operational knobs."""
+    """The whole YAML file: global defaults, teams, SLA targets, and operational knobs.
+
+    `business_hours` (default null = 24/7) is the default calendar, in the top-level `timezone`, for items
+    that match no team; a team that omits the key inherits it in the team's timezone, while a team with
+    `business_hours: null` runs 24/7. Inheriting is the default because a support lead who sets company
+    hours once expects every team to follow them unless it says otherwise.
+    """
 
     timezone: TimezoneName = "UTC"
+    business_hours: BusinessHoursConfig | None = None
     alerts: AlertsConfig
     teams: list[TeamConfig] = Field(default_factory=list)
     sla: SlaConfig = Field(default_factory=SlaConfig)
@@ -232,6 +252,29 @@ class AppConfig(_Model):
         teams = [
             {**team, "timezone": default}
             if isinstance(team, Mapping) and team.get("timezone") is None
+            else team
+            for team in data["teams"]
+        ]
+        return {**data, "teams": teams}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _teams_inherit_business_hours(cls, data: Any) -> Any:
+        """A team without the `business_hours` key takes the top-level block; an explicit null stays 24/7.
+
+        Only a valid block is passed down, so its problems are reported once, at `business_hours.*`.
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("teams"), list):
+            return data
+        if data.get("business_hours") is None:
+            return data
+        try:
+            default = BusinessHoursConfig.model_validate(data["business_hours"])
+        except ValidationError:
+            return data
+        teams = [
+            {**team, "business_hours": default}
+            if isinstance(team, Mapping) and "business_hours" not in team
             else team
             for team in data["teams"]
         ]
@@ -290,6 +333,24 @@ class AppConfig(_Model):
         """The named team's timezone; the top-level one for None or a team no longer configured."""
         team = self.team(name) if name else None
         return ZoneInfo(team.timezone) if team is not None and team.timezone else self.tz
+
+    def default_calendar(self) -> BusinessHours | None:
+        """The calendar of items that match no team: top-level `business_hours` in the top-level timezone.
+
+        None when the block is absent or null, i.e. those items' SLA clocks run 24/7.
+        """
+        if self.business_hours is None:
+            return None
+        return self.business_hours.calendar(self.tz)
+
+    def calendar_for(self, team_name: str | None) -> BusinessHours | None:
+        """The named team's calendar; the default one for None (unrouted) or a team no longer configured.
+
+        Mirrors `team_tz`, so an item stored under a since-removed team keeps a sensible clock. Each call
+        builds a fresh calendar (holiday tables included): callers evaluating many items should cache.
+        """
+        team = self.team(team_name) if team_name else None
+        return team.business_calendar() if team is not None else self.default_calendar()
 
 
 def _team_conflicts(teams: Iterable[tuple[Any, Sequence[Any], Sequence[Any]]]) -> list[tuple[str, str]]:

@@ -37,7 +37,8 @@ class SlaStatus(StrEnum):
 def zendesk_deadlines(item: HelpdeskItem) -> list[Deadline]:
     """One deadline per active Zendesk SLA metric with a breach time; none once the ticket is solved.
 
-    The cycle is the breach time itself: when Zendesk moves a breach time, a fresh clock has started.
+    The cycle says which clock instance this is, from the ticket's own history (`zendesk_cycle`), never
+    from `breach_at`: a priority or policy change moves the breach time inside the same cycle.
     """
     if item.is_closed:
         return []
@@ -48,16 +49,37 @@ def zendesk_deadlines(item: HelpdeskItem) -> list[Deadline]:
         due_at = _utc(metric.breach_at, "breach_at")
         deadlines.append(
             Deadline(
-                ref=item.ref, metric=metric.metric, due_at=due_at, cycle=due_at.isoformat(timespec="seconds")
+                ref=item.ref, metric=metric.metric, due_at=due_at, cycle=zendesk_cycle(item, metric.metric)
             )
         )
     return deadlines
+
+
+def zendesk_cycle(item: HelpdeskItem, metric: str) -> str:
+    """Identity of the clock instance a Zendesk metric is running for, from the ticket's metric set.
+
+    First reply runs once per ticket. Next reply (and the update metrics) restart with each requester
+    comment after an agent reply, so agent reply N identifies the cycle. Resolution-type metrics run
+    once per solve, so each reopen starts a new cycle. Group ownership restarts per group.
+    """
+    reopens, replies = item.reopens, item.agent_replies
+    if metric == Metric.FIRST_REPLY:
+        return "first"
+    if metric in (Metric.NEXT_REPLY, Metric.PERIODIC_UPDATE, Metric.PAUSABLE_UPDATE):
+        return f"reply:{reopens}:{replies}"
+    if metric == Metric.GROUP_OWNERSHIP:
+        return f"group:{item.group_id or '-'}:{reopens}"
+    return f"solve:{reopens}"
 
 
 def intercom_deadlines(
     item: HelpdeskItem, targets: IntercomTargets, calendar: BusinessHours | None
 ) -> list[Deadline]:
     """First-reply deadline until an admin replies, then a next-reply deadline while the customer waits.
+
+    The first-reply clock starts when the customer first wrote (`first_contact_at`): at creation for a
+    conversation the customer started, at the customer's first reply for one the team started
+    (outbound, automated, admin-initiated), and not at all before the customer has written.
 
     `waiting_since` is the authority for "the customer is waiting on us": Intercom sets it when a customer
     writes and clears it when a teammate replies. When it is None after the first admin reply, the
@@ -67,14 +89,16 @@ def intercom_deadlines(
         return []
     is_priority = item.priority == INTERCOM_PRIORITY
     if item.first_admin_reply_at is None:
-        created_at = _utc(item.created_at, "created_at")
+        if item.first_contact_at is None:
+            return []  # the team started it and the customer has not written: no reply is owed
+        started = _utc(item.first_contact_at, "first_contact_at")
         target = targets.first_reply_priority if is_priority else targets.first_reply_not_priority
         return [
             Deadline(
                 ref=item.ref,
                 metric=Metric.FIRST_REPLY,
-                due_at=add_business_time(calendar, created_at, target),
-                cycle=f"first:{int(created_at.timestamp())}",
+                due_at=add_business_time(calendar, started, target),
+                cycle=f"first:{int(started.timestamp())}",
             )
         ]
     if item.waiting_since is not None:

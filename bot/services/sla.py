@@ -1,42 +1,42 @@
 """Evaluate deadlines from stored state, decide alerts, and build what Slack shows.
 
 Costs no helpdesk API call: everything here reads the store, so a sweep can run every few seconds
-and catch a breach at its moment even when nothing changed upstream.
+and catch a breach at its moment even when nothing changed upstream. Helpdesk text is passed through
+as is: it is redacted once, on the final payload, at the Slack boundary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from bot.blocks.alerts import AlertView, RenderedMessage, render_alert
+from bot.blocks.alerts import AlertView
 from bot.blocks.sla_list import SlaListRow
 from bot.config import AppConfig
 from bot.domain.calendar import BusinessHours
 from bot.domain.model import AlertKind, Deadline, DomainError, HelpdeskItem, TeamRoute
-from bot.domain.redact import RedactionPolicy, redact
 from bot.domain.routing import route
 from bot.domain.sla import SlaStatus, classify, deadlines_for, decide_alerts
 from bot.metrics import Metrics
+from bot.store.alerts import AlertStatus
 from bot.store.repository import RoutedDecision, Store, StoredAlert
 
-
-@dataclass(frozen=True)
-class AckResult:
-    alert: StoredAlert
-    message: RenderedMessage
+# A due time that moves by less than this is the helpdesk's rounding, not a moved deadline.
+MOVE_TOLERANCE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class Recheck:
-    """A decided alert against the current state: post it when `reason` is None."""
+    """A decided alert against the current state: post it when `reason` is None, to `channel`."""
 
     item: HelpdeskItem | None
     deadline: Deadline | None
     reason: str | None
+    team: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,13 @@ class SlaService:
         return self.config.routes()
 
     @cached_property
-    def _calendars(self) -> dict[str, BusinessHours | None]:
-        return {team.name: team.business_calendar() for team in self.config.teams}
+    def _calendars(self) -> dict[str | None, BusinessHours | None]:
+        """Each team's business calendar, and under None the default one for items no team owns."""
+        return {name: self.config.calendar_for(name) for name in [None, *(t.name for t in self.config.teams)]}
 
     @cached_property
     def _targets(self):
         return self.config.intercom_targets()
-
-    @cached_property
-    def redaction(self) -> RedactionPolicy:
-        return RedactionPolicy(emails=self.config.redact.emails, phones=self.config.redact.phones)
 
     def tz_for(self, team_name: str | None) -> ZoneInfo:
         return self.config.team_tz(team_name)
@@ -79,7 +76,7 @@ class SlaService:
     # -- evaluation ------------------------------------------------------------------------------
     def deadlines(self, item: HelpdeskItem) -> tuple[TeamRoute | None, list[Deadline]]:
         team = route(item, self._routes)
-        calendar = self._calendars.get(team.name) if team else None
+        calendar = self._calendars.get(team.name if team else None)
         return team, deadlines_for(item, targets=self._targets, calendar=calendar)
 
     def evaluate(self, *, now: datetime, items: Iterable[HelpdeskItem] | None = None) -> list[Evaluated]:
@@ -93,9 +90,11 @@ class SlaService:
                 out.append(Evaluated(item, deadline, classify(deadline, now, warn_before), team, channel))
         return out
 
-    def pending_decisions(self, *, now: datetime) -> list[RoutedDecision]:
+    def pending_decisions(
+        self, *, now: datetime, evaluated: list[Evaluated] | None = None, decided: dict | None = None
+    ) -> list[RoutedDecision]:
         """What should be posted now that has not been decided before (nothing is written)."""
-        evaluated = self.evaluate(now=now)
+        evaluated = self.evaluate(now=now) if evaluated is None else evaluated
         self.metrics.at_risk.set(sum(1 for e in evaluated if e.status is SlaStatus.AT_RISK))
         self.metrics.breached.set(sum(1 for e in evaluated if e.status is SlaStatus.BREACHED))
         by_deadline = {(e.deadline.ref, e.deadline.metric, e.deadline.cycle): e for e in evaluated}
@@ -103,7 +102,7 @@ class SlaService:
             [e.deadline for e in evaluated],
             now=now,
             warn_before=self.config.alerts.warn_before,
-            already=self.store.decided_keys(),
+            already=set(self.store.decided_alerts() if decided is None else decided),
         )
         routed = []
         for decision in decisions:
@@ -112,11 +111,31 @@ class SlaService:
         return routed
 
     def decide(self, *, now: datetime) -> list[int]:
-        """Record due alert decisions (idempotent); returns ids of newly decided alerts."""
-        inserted = self.store.record_decisions(self.pending_decisions(now=now), now=now)
+        """Record due alert decisions (idempotent) and queue updates for deadlines the helpdesk moved
+        inside a cycle; returns ids of newly decided alerts."""
+        evaluated = self.evaluate(now=now)
+        decided = self.store.decided_alerts()
+        self._follow_moved_deadlines(evaluated, decided, now)
+        inserted = self.store.record_decisions(
+            self.pending_decisions(now=now, evaluated=evaluated, decided=decided), now=now
+        )
         for _, routed in inserted:
             self.metrics.alerts_decided.labels(routed.decision.kind.value).inc()
         return [alert_id for alert_id, _ in inserted]
+
+    def _follow_moved_deadlines(self, evaluated: list[Evaluated], decided: dict, now: datetime) -> None:
+        """A due time that moved (priority or policy change) updates the alerts of its cycle: the
+        stored due time, and each posted message ("deadline moved from 14:00 to 14:30")."""
+        by_cycle: dict[tuple[str, str, str], list[StoredAlert]] = {}
+        for (ref, metric, cycle, _key), alert in decided.items():
+            by_cycle.setdefault((ref, metric, cycle), []).append(alert)
+        for e in evaluated:
+            d = e.deadline
+            for alert in by_cycle.get((str(d.ref), d.metric, d.cycle), ()):
+                moved = abs(alert.due_at - d.due_at) >= MOVE_TOLERANCE
+                live = alert.status in (AlertStatus.PENDING, AlertStatus.POSTED)
+                if moved and live and self.store.move_deadline(alert, d.due_at, now=now):
+                    self.metrics.deadlines_moved.inc()
 
     def current_deadline(self, alert: StoredAlert, item: HelpdeskItem) -> Deadline | None:
         """The deadline an alert was decided for, as the item's current state computes it."""
@@ -134,15 +153,17 @@ class SlaService:
             return Recheck(None, None, "ticket no longer in the store")
         if item.is_closed:
             return Recheck(item, None, f"ticket is {item.status}")
-        current = self.current_deadline(alert, item)
+        team, deadlines = self.deadlines(item)
+        current = next((d for d in deadlines if d.metric == alert.metric and d.cycle == alert.cycle), None)
         if current is None:
-            return Recheck(item, None, "SLA metric no longer active")
+            return Recheck(item, None, "SLA metric no longer active (answered, paused or achieved)")
         status = classify(current, now, self.config.alerts.warn_before)
         if alert.kind is AlertKind.BREACH and status is not SlaStatus.BREACHED:
             return Recheck(item, current, "deadline moved: no longer breached")
         if alert.kind is AlertKind.WARNING and status is SlaStatus.BREACHED:
             return Recheck(item, current, "warning superseded by the breach alert")
-        return Recheck(item, current, None)
+        channel = team.channel if team else self.config.alerts.channel
+        return Recheck(item, current, None, team.name if team else None, channel)
 
     # -- presentation ----------------------------------------------------------------------------
     def alert_view(self, alert: StoredAlert, item: HelpdeskItem, deadline: Deadline | None) -> AlertView:
@@ -153,9 +174,9 @@ class SlaService:
             kind=alert.kind,
             metric=alert.metric,
             threshold=alert.threshold,
-            subject=redact(item.subject, self.redaction),
+            subject=item.subject,
             priority=item.priority,
-            assignee_name=redact(item.assignee_name, self.redaction) if item.assignee_name else None,
+            assignee_name=item.assignee_name,
             team_name=alert.team,
             group_name=item.group_name,
             url=item.url,
@@ -163,20 +184,15 @@ class SlaService:
             tz=self.tz_for(alert.team),
             acked_by=alert.acked_by,
             acked_at=alert.acked_at,
+            moved_from=alert.previous_due_at,
         )
 
-    def acknowledge(self, alert_id: int, *, user_id: str, now: datetime) -> AckResult:
-        """Record the acknowledgement (first click wins) and re-render the alert message."""
+    def acknowledge(self, alert_id: int, *, user_id: str, now: datetime) -> StoredAlert:
+        """Record the acknowledgement (first click wins); the message update goes through the outbox."""
         alert = self.store.acknowledge(alert_id, user_id=user_id, now=now)
         if alert is None:
             raise DomainError("This alert is no longer known to Deskwatch; nothing was recorded.")
-        item = self.store.get_item(alert.ref)
-        if item is None:
-            raise DomainError(
-                f"{alert.ref} is no longer in Deskwatch's store; the acknowledgement was recorded."
-            )
-        view = self.alert_view(alert, item, self.current_deadline(alert, item))
-        return AckResult(alert, render_alert(view, now=now))
+        return alert
 
     def list_rows(self, *, now: datetime, teams: set[str] | None) -> list[SlaListRow]:
         """Breached and at-risk deadlines for `/sla`, sorted by due time. teams None = all teams."""
@@ -190,15 +206,13 @@ class SlaService:
             rows.append(
                 SlaListRow(
                     ref=e.item.ref,
-                    subject=redact(e.item.subject, self.redaction),
+                    subject=e.item.subject,
                     url=e.item.url,
                     metric=e.deadline.metric,
                     due_at=e.deadline.due_at,
                     breached=e.status is SlaStatus.BREACHED,
                     team_name=team_name,
-                    assignee_name=redact(e.item.assignee_name, self.redaction)
-                    if e.item.assignee_name
-                    else None,
+                    assignee_name=e.item.assignee_name,
                     priority=e.item.priority,
                 )
             )

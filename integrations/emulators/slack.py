@@ -6,6 +6,13 @@ limits) and refuses what Slack refuses (bad tokens, unknown channels, invalid Bl
 trigger_ids), so code that passes here does not fail on the first real workspace. Response shapes follow
 `shared/specs/slack/` (OpenAPI v2 and the java-slack-sdk samples).
 
+Access is as strict as Slack's: each channel is public or private, archived or not, and the bot is a
+member or not (`add_channel`). Private channels the bot is not in do not exist for it
+(`channel_not_found`); reading history of a public channel it is not in is `not_in_channel`, posting
+there needs `chat:write.public`; `conversations.join` works for public channels only. The token's
+scopes (`scopes=`) are checked per method (`missing_scope` with `needed`/`provided`) and sent back in
+the `x-oauth-scopes` header of every response, as Slack does.
+
 Timestamps are deterministic: the first message gets "1700000000.000100" and every message or ephemeral
 after it 100 microseconds more, so ts values are unique, strictly increasing and reproducible.
 """
@@ -34,6 +41,37 @@ _TRIGGER_TTL_SECONDS = 3.0
 _CHANNEL_POST_INTERVAL_SECONDS = 1.0
 _HISTORY_MAX_LIMIT = 999
 
+DEFAULT_BOT_SCOPES: tuple[str, ...] = (
+    "chat:write",
+    "chat:write.public",
+    "channels:join",
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+    "users:read",
+    "users:read.email",
+    "commands",
+    "usergroups:read",
+    "links:read",
+    "links:write",
+    "im:write",
+)
+"""Deskwatch's bot scopes; the emulator's token has these unless a test says otherwise."""
+
+# Sent back as `x-accepted-oauth-scopes`, as Slack does: the scopes any of which the method accepts.
+_ACCEPTED_SCOPES: dict[str, str] = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.delete": "chat:write",
+    "conversations.info": "channels:read,groups:read,im:read,mpim:read",
+    "conversations.history": "channels:history,groups:history,im:history,mpim:history",
+    "conversations.replies": "channels:history,groups:history,im:history,mpim:history",
+    "conversations.join": "channels:join",
+    "users.info": "users:read",
+}
+
 
 class SlackError(Exception):
     """A logical Slack error: answered with HTTP 200 and `{"ok": false, "error": code, ...}`."""
@@ -46,6 +84,45 @@ class SlackError(Exception):
 
 def _invalid_arguments(*problems: str) -> SlackError:
     return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    private: bool = False
+    member: bool = True
+    archived: bool = False
+
+    def public(self, *, context_team_id: str, creator: str) -> dict[str, Any]:
+        """The conversation object of conversations.info/join (OpenAPI example + java-slack-sdk sample)."""
+        legacy_group = self.private and self.id.startswith("G")  # pre-2021 private channels
+        return {
+            "id": self.id,
+            "name": self.name,
+            "name_normalized": self.name,
+            "is_channel": not legacy_group,
+            "is_group": legacy_group,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": self.private,
+            "is_archived": self.archived,
+            "is_general": False,
+            "is_member": self.member,
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_pending_ext_shared": False,
+            "pending_shared": [],
+            "previous_names": [],
+            "unlinked": 0,
+            "created": 1_700_000_000,
+            "creator": creator,
+            "context_team_id": context_team_id,
+            "shared_team_ids": [context_team_id],
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+        }
 
 
 @dataclass
@@ -149,9 +226,11 @@ class SlackEmulator(EmulatorServer):
         clock: Callable[[], float] = time.monotonic,
         enforce_channel_rate: bool = False,
         wall_clock: Callable[[], float] = time.time,
+        scopes: Iterable[str] = DEFAULT_BOT_SCOPES,
     ) -> None:
         super().__init__()
         self.token = token
+        self.scopes: tuple[str, ...] = tuple(scopes)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = "B" + bot_user_id[1:]
@@ -159,7 +238,7 @@ class SlackEmulator(EmulatorServer):
         self._clock = clock
         self._wall_clock = wall_clock
         self._enforce_channel_rate = enforce_channel_rate
-        self._channels: dict[str, str] = {}
+        self._channels: dict[str, _Channel] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._messages: list[_Message] = []
         self._ephemerals: list[dict[str, Any]] = []
@@ -184,6 +263,7 @@ class SlackEmulator(EmulatorServer):
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
+            "conversations.join": self._conversations_join,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "views.open": self._views_open,
@@ -201,14 +281,38 @@ class SlackEmulator(EmulatorServer):
         """Value for `WebClient(base_url=...)`; it must end with a slash."""
         return f"{self.url}/api/"
 
-    def add_channel(self, channel_id: str, name: str | None = None) -> None:
-        with self._lock:
-            self._channels[channel_id] = name or channel_id.lower()
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str | None = None,
+        *,
+        private: bool = False,
+        member: bool = True,
+        archived: bool = False,
+    ) -> None:
+        """Create a channel, or change an existing one's attributes (its messages stay).
 
-    def add_user(self, user_id: str, name: str | None = None, tz: str = "UTC") -> None:
-        ZoneInfo(tz)  # unknown zones fail here, not on the first users.info
+        `member` says whether the bot is in it; a private channel with `member=False` is invisible
+        to the bot, as in Slack, until someone runs `/invite @Deskwatch` (call again with `member=True`).
+        """
         with self._lock:
-            self._users[user_id] = {"name": name or user_id.lower(), "tz": tz}
+            self._channels[channel_id] = _Channel(
+                channel_id, name or channel_id.lower(), private=private, member=member, archived=archived
+            )
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        """The channel as conversations.info would show it to a member: to assert on joins."""
+        with self._lock:
+            return self._channels[channel_id].public(context_team_id=self.team_id, creator=self.bot_user_id)
+
+    def add_user(
+        self, user_id: str, name: str | None = None, tz: str = "UTC", email: str | None = None
+    ) -> None:
+        """A human user; `email` defaults to `<name>@example.com` (shown with users:read.email)."""
+        ZoneInfo(tz)  # unknown zones fail here, not on the first users.info
+        name = name or user_id.lower()
+        with self._lock:
+            self._users[user_id] = {"name": name, "tz": tz, "email": email or f"{name}@example.com"}
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Posted messages as they are now (after chat.update, without deleted ones), in post order."""
@@ -243,6 +347,23 @@ class SlackEmulator(EmulatorServer):
             return copy.deepcopy(list(self._views.values()))
 
     # -- faults ----------------------------------------------------------------------------------
+    def fail_next_with_error(self, method: str, error: str, *, count: int = 1, **extra: Any) -> None:
+        """Answer the next `count` calls of `method` ("chat.postMessage" or "/api/chat.postMessage") as
+        Slack answers a logical error: HTTP 200, `{"ok": false, "error": error, **extra}`, no state change."""
+        path = method if method.startswith("/") else f"/api/{method}"
+        self.fail_next(path, status=200, count=count, body={"ok": False, "error": error, **extra})
+
+    def handle(self, req: RecordedRequest) -> Response:
+        """Every Web API response carries the token's scopes in `x-oauth-scopes`, errors included."""
+        resp = super().handle(req)
+        if req.path.startswith("/api/"):
+            headers = {"x-oauth-scopes": ",".join(self.scopes)}
+            accepted = _ACCEPTED_SCOPES.get(req.path.removeprefix("/api/"))
+            if accepted is not None:
+                headers["x-accepted-oauth-scopes"] = accepted
+            resp = Response(resp.status, resp.body, {**headers, **resp.headers})
+        return resp
+
     def fault_response(self, fault: _Fault) -> Response:
         """Slack-shaped fault bodies: 429 `ratelimited` with Retry-After, 5xx `internal_error`."""
         if fault.body is not None:
@@ -324,10 +445,29 @@ class SlackEmulator(EmulatorServer):
         self._last_ts = max(self._last_ts + _TS_STEP_MICROS, int(self._wall_clock() * 1_000_000))
         return _format_ts(self._last_ts)
 
-    def _channel(self, call: _Call, name: str = "channel") -> str:
-        channel = call.text(name)
-        if channel is None or channel not in self._channels:
+    def _require_scope(self, *needed: str) -> None:
+        """Slack's `missing_scope`: names the scope wanted and every scope the token has."""
+        if not any(scope in self.scopes for scope in needed):
+            raise SlackError("missing_scope", needed=",".join(needed), provided=",".join(self.scopes))
+
+    def _lookup(self, call: _Call, name: str = "channel") -> _Channel:
+        """The channel as the bot sees it: private channels it is not in are `channel_not_found`."""
+        channel_id = call.text(name)
+        found = self._channels.get(channel_id) if channel_id is not None else None
+        if found is None or (found.private and not found.member):
             raise SlackError("channel_not_found")
+        return found
+
+    def _channel(self, call: _Call, name: str = "channel") -> str:
+        return self._lookup(call, name).id
+
+    def _readable(self, call: _Call, *, read: str) -> _Channel:
+        """A channel the bot may read: scope by type (channels:* or groups:*); history needs membership."""
+        channel = self._lookup(call)
+        prefix = "groups" if channel.private else "channels"
+        self._require_scope(f"{prefix}:{read}")
+        if read == "history" and not channel.member:
+            raise SlackError("not_in_channel")
         return channel
 
     def _find(self, channel: str, ts: str | None) -> _Message:
@@ -525,7 +665,13 @@ class SlackEmulator(EmulatorServer):
         }
 
     def _chat_post_message(self, call: _Call) -> dict[str, Any] | Response:
-        channel = self._channel(call)
+        self._require_scope("chat:write")
+        target = self._lookup(call)
+        if target.archived:
+            raise SlackError("is_archived")
+        if not target.member and "chat:write.public" not in self.scopes:
+            raise SlackError("not_in_channel")
+        channel = target.id
         limited = self._rate_limited(channel)
         if limited is not None:
             return limited
@@ -553,8 +699,12 @@ class SlackEmulator(EmulatorServer):
         return {"channel": channel, "ts": message.ts, "message": self._wire(message, include_metadata=True)}
 
     def _chat_update(self, call: _Call) -> dict[str, Any]:
-        channel = self._channel(call)
+        self._require_scope("chat:write")
+        target = self._lookup(call)
+        channel = target.id
         message = self._find(channel, call.require("ts"))
+        if target.archived:
+            raise SlackError("is_archived")
         text, blocks = self._content(call, surface_label="blocks")
         metadata = self._metadata(call)
         if text is not None:
@@ -572,6 +722,7 @@ class SlackEmulator(EmulatorServer):
         }
 
     def _chat_post_ephemeral(self, call: _Call) -> dict[str, Any]:
+        self._require_scope("chat:write")
         channel = self._channel(call)
         user = call.require("user")
         if user not in self._users:
@@ -592,6 +743,7 @@ class SlackEmulator(EmulatorServer):
         return {"message_ts": ts}
 
     def _chat_delete(self, call: _Call) -> dict[str, Any]:
+        self._require_scope("chat:write")
         channel = self._channel(call)
         message = self._find(channel, call.require("ts"))
         self._messages.remove(message)
@@ -606,34 +758,26 @@ class SlackEmulator(EmulatorServer):
         return {"channel": channel, "permalink": link}
 
     def _conversations_info(self, call: _Call) -> dict[str, Any]:
-        channel = self._channel(call)
-        name = self._channels[channel]
-        return {
-            "channel": {
-                "id": channel,
-                "name": name,
-                "name_normalized": name,
-                "is_channel": True,
-                "is_group": False,
-                "is_im": False,
-                "is_mpim": False,
-                "is_private": False,
-                "is_archived": False,
-                "is_general": False,
-                "is_member": True,
-                "is_shared": False,
-                "is_ext_shared": False,
-                "is_org_shared": False,
-                "created": 1_700_000_000,
-                "creator": self.bot_user_id,
-                "context_team_id": self.team_id,
-                "topic": {"value": "", "creator": "", "last_set": 0},
-                "purpose": {"value": "", "creator": "", "last_set": 0},
-            }
-        }
+        channel = self._readable(call, read="read")
+        return {"channel": channel.public(context_team_id=self.team_id, creator=self.bot_user_id)}
+
+    def _conversations_join(self, call: _Call) -> dict[str, Any]:
+        """Public channels only; joining twice is ok with Slack's `already_in_channel` warning."""
+        self._require_scope("channels:join")
+        channel = self._channels.get(call.text("channel") or "")
+        if channel is None:
+            raise SlackError("channel_not_found")
+        if channel.private:
+            raise SlackError("method_not_supported_for_channel_type")
+        if channel.archived:
+            raise SlackError("is_archived")
+        if channel.member:
+            call.warnings.append("already_in_channel")
+        channel.member = True
+        return {"channel": channel.public(context_team_id=self.team_id, creator=self.bot_user_id)}
 
     def _conversations_history(self, call: _Call) -> dict[str, Any]:
-        channel = self._channel(call)
+        channel = self._readable(call, read="history").id
         visible = [
             m for m in self._messages if m.channel == channel and (m.thread_ts is None or m.reply_broadcast)
         ]
@@ -641,7 +785,7 @@ class SlackEmulator(EmulatorServer):
         return {**result, "pin_count": 0, "channel_actions_ts": None, "channel_actions_count": 0}
 
     def _conversations_replies(self, call: _Call) -> dict[str, Any]:
-        channel = self._channel(call)
+        channel = self._readable(call, read="history").id
         ts = call.require("ts")
         root = next((m for m in self._messages if m.channel == channel and m.ts == ts), None)
         if root is None:
@@ -651,11 +795,17 @@ class SlackEmulator(EmulatorServer):
         return self._page(call, thread)
 
     def _users_info(self, call: _Call) -> dict[str, Any]:
+        """Shape of the java-slack-sdk users.info sample; `profile.email` only with users:read.email."""
+        self._require_scope("users:read")
         user_id = call.require("user")
+        profile: dict[str, Any]
         if user_id == self.bot_user_id:
             name, tz, is_bot = "deskwatch", "UTC", True
+            profile = {"bot_id": self.bot_id, "api_app_id": self.app_id, "always_active": True}
         elif user_id in self._users:
-            name, tz, is_bot = self._users[user_id]["name"], self._users[user_id]["tz"], False
+            user = self._users[user_id]
+            name, tz, is_bot = user["name"], user["tz"], False
+            profile = {"email": user["email"]} if "users:read.email" in self.scopes else {}
         else:
             raise SlackError("user_not_found")
         zone = ZoneInfo(tz)
@@ -676,7 +826,17 @@ class SlackEmulator(EmulatorServer):
                 "is_app_user": False,
                 "is_admin": False,
                 "is_owner": False,
-                "profile": {"real_name": name, "display_name": name, "team": self.team_id},
+                "is_primary_owner": False,
+                "is_restricted": False,
+                "is_ultra_restricted": False,
+                "profile": {
+                    "real_name": name,
+                    "real_name_normalized": name,
+                    "display_name": name,
+                    "display_name_normalized": name,
+                    "team": self.team_id,
+                    **profile,
+                },
             }
         }
 

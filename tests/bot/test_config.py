@@ -18,7 +18,7 @@ from bot.config import (
     load_settings,
     settings_problems,
 )
-from bot.domain.calendar import BusinessHours
+from bot.domain.calendar import END_OF_DAY, BusinessHours
 from bot.domain.model import IntercomTargets, TeamRoute
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,25 @@ def test_load_config_example_file_loads() -> None:
 
     assert [t.name for t in config.teams] == ["billing", "support-emea"]
     assert config.teams[1].business_calendar() is not None
+    assert config.default_calendar() is None  # the top-level block is commented out
+
+
+def test_example_file_default_business_hours_uncommented_is_24_5(tmp_path: Path) -> None:
+    lines = (REPO_ROOT / "deskwatch.example.yaml").read_text(encoding="utf-8").splitlines()
+    first = lines.index("# business_hours:")
+    last = first + 1
+    while lines[last].startswith("#   "):
+        last += 1
+    lines[first:last] = [line[2:] for line in lines[first:last]]
+
+    config = load_config(write(tmp_path, "\n".join(lines) + "\n"))
+
+    calendar = config.default_calendar()
+    assert calendar is not None
+    assert (calendar.days, calendar.start, calendar.end) == (frozenset(range(5)), time(0), END_OF_DAY)
+    assert config.calendar_for("billing") is None  # explicit null in the example stays 24/7
+    emea = config.calendar_for("support-emea")  # its own block wins over the default
+    assert emea is not None and (emea.start, emea.end) == (time(9), time(17, 30))
 
 
 def test_config_defaults_when_optional_sections_absent() -> None:
@@ -266,6 +285,183 @@ def test_business_calendar_without_holidays_uses_empty_set() -> None:
     assert calendar is not None
     assert calendar.days == frozenset({5, 6})
     assert date(2025, 12, 25) not in calendar.holidays
+
+
+# --- top-level business_hours (default calendar) and 24:00 ------------------------------------------------
+
+WEEKDAYS_24H = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "00:00", "end": "24:00"}
+
+
+def test_default_calendar_absent_means_24_7() -> None:
+    config = config_from_dict(base(teams=[team()]))
+
+    assert config.business_hours is None
+    assert config.default_calendar() is None
+    assert config.calendar_for(None) is None
+    assert config.calendar_for("billing") is None
+
+
+def test_default_calendar_24_5_in_top_level_timezone() -> None:
+    config = config_from_dict(base(timezone="Europe/Berlin", business_hours=WEEKDAYS_24H))
+
+    calendar = config.default_calendar()
+
+    assert isinstance(calendar, BusinessHours)
+    assert calendar.tz == ZoneInfo("Europe/Berlin")
+    assert calendar.days == frozenset(range(5))
+    assert (calendar.start, calendar.end) == (time(0), END_OF_DAY)
+    # Friday 23:00 CET + 2h: the weekend is closed, Monday opens at 00:00 -> Monday 01:00 CET.
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 1, 9, 23, 0, tzinfo=berlin)
+    assert calendar.add(start, timedelta(hours=2)) == datetime(2026, 1, 12, 1, 0, tzinfo=berlin)
+
+
+def test_default_calendar_used_for_unrouted_and_removed_teams() -> None:
+    config = config_from_dict(
+        base(
+            timezone="America/New_York",
+            business_hours={"start": "09:00", "end": "17:00", "holidays": "US"},
+            teams=[team(business_hours=None)],
+        )
+    )
+
+    for name in (None, "", "gone"):
+        calendar = config.calendar_for(name)
+        assert calendar is not None, name
+        assert calendar.tz == ZoneInfo("America/New_York")
+        assert (calendar.start, calendar.end) == (time(9), time(17))
+        assert date(2026, 11, 26) in calendar.holidays  # Thanksgiving
+    assert config.calendar_for("billing") is None  # explicit null: this team is 24/7
+
+
+def test_team_omitting_business_hours_inherits_default_in_its_own_timezone() -> None:
+    config = config_from_dict(
+        base(
+            timezone="Europe/Berlin",
+            business_hours=WEEKDAYS_24H,
+            teams=[
+                team(),  # omitted: inherits, in the top-level timezone it also inherits
+                team(name="tokyo", timezone="Asia/Tokyo"),  # omitted: inherits, read in Tokyo time
+                team(name="night", business_hours=None),  # explicit null: 24/7
+                team(name="office", business_hours={"start": "09:00", "end": "17:00"}),  # own block
+            ],
+        )
+    )
+
+    billing, tokyo, night, office = (config.calendar_for(t.name) for t in config.teams)
+
+    assert billing is not None and billing.tz == ZoneInfo("Europe/Berlin")
+    assert (billing.days, billing.start, billing.end) == (frozenset(range(5)), time(0), END_OF_DAY)
+    assert tokyo is not None and tokyo.tz == ZoneInfo("Asia/Tokyo")
+    assert (tokyo.start, tokyo.end) == (time(0), END_OF_DAY)
+    assert night is None
+    assert office is not None and (office.start, office.end) == (time(9), time(17))
+    assert office.holidays == frozenset()  # an own block replaces the default whole: nothing merged
+    assert config.teams[0].business_calendar() is not None  # what SlaService uses today agrees
+    assert config.teams[2].business_hours is None
+
+
+def test_team_inheriting_default_keeps_default_holidays() -> None:
+    default = {"start": "09:00", "end": "17:00", "extra_holidays": ["2026-12-24"]}
+    config = config_from_dict(base(business_hours=default, teams=[team()]))
+
+    calendar = config.calendar_for("billing")
+
+    assert calendar is not None and date(2026, 12, 24) in calendar.holidays
+
+
+def test_calendar_for_team_name_is_case_insensitive() -> None:
+    config = config_from_dict(base(teams=[team(business_hours={"start": "09:00", "end": "17:00"})]))
+
+    assert config.calendar_for(" Billing ") is not None
+
+
+def test_top_level_business_hours_from_yaml_file(tmp_path: Path) -> None:
+    text = """\
+timezone: Europe/London
+alerts: {channel: C0ALERTS}
+business_hours: {days: [mon, tue, wed, thu, fri], start: 00:00, end: 24:00, holidays: GB-ENG}
+teams:
+  - name: billing
+  - name: vip
+    business_hours: null
+"""
+    config = load_config(write(tmp_path, text))
+
+    assert config.business_hours is not None
+    assert (config.business_hours.start, config.business_hours.end) == (time(0), END_OF_DAY)
+    assert config.calendar_for("billing") is not None
+    assert config.calendar_for("vip") is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("00:00", "24:00"), ("09:00", "24:00"), ("23:59", "24:00"), ("00:00", "23:59"), ("0:00", " 24:00 ")],
+)
+def test_business_hours_end_up_to_24_00_accepted(start: str, end: str) -> None:
+    config = config_from_dict(hours(start=start, end=end))
+
+    assert config.teams[0].business_calendar() is not None
+
+
+def test_business_hours_end_24_00_stored_as_end_of_day() -> None:
+    hours_config = config_from_dict(hours(start="00:00", end="24:00")).teams[0].business_hours
+
+    assert hours_config is not None
+    assert hours_config.end is END_OF_DAY
+    assert f"{hours_config.end:%H:%M}" == "24:00"
+
+
+def test_error_start_24_00_only_allowed_as_end() -> None:
+    assert problems_of(hours(start="24:00", end="24:00")) == [
+        'teams[0].business_hours.start: "24:00" is only allowed as an end time; use 00:00 to 23:59 here'
+    ]
+
+
+@pytest.mark.parametrize("end", ["24:01", "24:30"])
+def test_error_end_past_24_00(end: str) -> None:
+    assert problems_of(hours(end=end)) == [
+        f'teams[0].business_hours.end: "{end}" is past the end of the day (the latest end is "24:00")'
+    ]
+
+
+def test_error_end_25_00_not_hhmm() -> None:
+    assert problems_of(hours(end="25:00")) == ['teams[0].business_hours.end: "25:00" is not HH:MM']
+
+
+def test_error_end_midnight_as_00_00_suggests_24_00() -> None:
+    assert problems_of(hours(start="09:00", end="00:00")) == [
+        'teams[0].business_hours.end: "00:00" must be after start "09:00" '
+        '(same day, 24-hour clock; write "24:00" for midnight at the end of the day)'
+    ]
+
+
+def test_error_whole_day_written_00_00_to_00_00() -> None:
+    assert problems_of(hours(start="00:00", end="00:00")) == [
+        'teams[0].business_hours.end: "00:00" must be after start "00:00" '
+        '(same day, 24-hour clock; write "24:00" for midnight at the end of the day)'
+    ]
+
+
+def test_error_top_level_business_hours_reported_once_at_its_path() -> None:
+    data = base(business_hours={"start": "9am", "end": "24:00", "dayz": []}, teams=[team(), team(name="vip")])
+
+    assert problems_of(data) == [
+        'business_hours.start: "9am" is not HH:MM',
+        'business_hours.dayz: unknown key (did you mean "days"?)',
+    ]
+
+
+def test_error_top_level_business_hours_end_before_start() -> None:
+    assert problems_of(base(business_hours={"start": "17:00", "end": "09:00"})) == [
+        'business_hours.end: "09:00" must be after start "17:00" (same day, 24-hour clock)'
+    ]
+
+
+def test_error_top_level_business_hours_not_a_mapping() -> None:
+    assert problems_of(base(business_hours="24/5")) == [
+        'business_hours: expected a mapping (key: value), got text "24/5"'
+    ]
 
 
 # --- YAML error messages ----------------------------------------------------------------------------------

@@ -7,7 +7,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.config import config_from_dict
 from integrations.emulators.seed import DEMO_CONFIG
-from jobs.scheduler import SWEEP_JOB_ID, SYNC_JOB_ID, _run_sweep, _run_sync, build_scheduler
+from jobs.scheduler import (
+    DELIVER_JOB_ID,
+    SWEEP_JOB_ID,
+    SYNC_JOB_ID,
+    _run_deliver,
+    _run_sweep,
+    _run_sync,
+    build_scheduler,
+)
 
 
 def test_jobs_are_registered_with_configured_intervals_and_safe_settings(make_deps):
@@ -17,7 +25,7 @@ def test_jobs_are_registered_with_configured_intervals_and_safe_settings(make_de
     scheduler = build_scheduler(deps, scheduler=BackgroundScheduler(timezone="UTC"))
 
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {SYNC_JOB_ID, SWEEP_JOB_ID}
+    assert set(jobs) == {SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID}
     assert jobs[SYNC_JOB_ID].trigger.interval.total_seconds() == 60
     assert jobs[SWEEP_JOB_ID].trigger.interval.total_seconds() == 10
     for job in jobs.values():
@@ -32,7 +40,7 @@ def test_building_twice_replaces_rather_than_duplicates(make_deps, demo_config):
         build_scheduler(deps, scheduler=scheduler)
         build_scheduler(deps, scheduler=scheduler)
 
-        assert sorted(job.id for job in scheduler.get_jobs()) == sorted([SYNC_JOB_ID, SWEEP_JOB_ID])
+        assert sorted(job.id for job in scheduler.get_jobs()) == sorted([SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID])
     finally:
         scheduler.shutdown(wait=False)
 
@@ -42,6 +50,8 @@ def test_scheduled_bodies_use_the_injected_clock(seeded, slack_emu, make_deps, d
 
     _run_sync(deps)
     _run_sweep(deps)
+    assert slack_emu.messages() == []  # deciding never waits for Slack: delivery is its own job
+    _run_deliver(deps)
 
     assert len(slack_emu.messages()) == 7
     assert all(a.decided_at == clock() for a in deps.store.all_alerts())

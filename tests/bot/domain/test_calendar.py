@@ -6,10 +6,12 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from bot.domain.calendar import MAX_CLOSED_DAYS, BusinessHours, add_business_time
+from bot.domain.calendar import END_OF_DAY, MAX_CLOSED_DAYS, BusinessHours, ClosingTime, add_business_time
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
+BERLIN = ZoneInfo("Europe/Berlin")
+SANTIAGO = ZoneInfo("America/Santiago")  # changes DST at local midnight
 WEEKDAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
 
@@ -23,14 +25,30 @@ def london(*args: int) -> datetime:
     return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
 
 
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
 def office(
     tz: ZoneInfo = NEW_YORK,
     days: frozenset[int] = WEEKDAYS,
     start: time = time(9),
-    end: time = time(17),
+    end: ClosingTime = time(17),
     holidays: object = frozenset(),
 ) -> BusinessHours:
     return BusinessHours(tz=tz, days=days, start=start, end=end, holidays=holidays)  # type: ignore[arg-type]
+
+
+def twenty_four_five(tz: ZoneInfo = BERLIN, holidays: object = frozenset()) -> BusinessHours:
+    return office(tz=tz, start=time(0), end=END_OF_DAY, holidays=holidays)
+
+
+def whole_days(tz: ZoneInfo, days: frozenset[int] = EVERY_DAY) -> BusinessHours:
+    return office(tz=tz, days=days, start=time(0), end=END_OF_DAY)
 
 
 class EveryDayIsAHoliday:
@@ -61,6 +79,32 @@ def test_business_hours_end_not_after_start_rejected(start: time, end: time) -> 
 def test_business_hours_aware_times_rejected() -> None:
     with pytest.raises(ValueError, match="wall-clock"):
         office(start=time(9, tzinfo=UTC))
+
+
+def test_business_hours_end_of_day_accepted_after_any_start() -> None:
+    assert office(start=time(0), end=END_OF_DAY).end is END_OF_DAY
+    assert office(start=time(23, 59), end=END_OF_DAY).end is END_OF_DAY
+
+
+def test_business_hours_end_of_day_as_start_rejected() -> None:
+    with pytest.raises(ValueError, match=r"start must be a datetime.time \(00:00 .. 23:59\)"):
+        office(start=END_OF_DAY, end=END_OF_DAY)  # type: ignore[arg-type]
+
+
+def test_business_hours_midnight_end_is_not_end_of_day() -> None:
+    # time(0) is the start of the day: 00:00-00:00 is refused, with a pointer to END_OF_DAY.
+    with pytest.raises(ValueError, match="use END_OF_DAY to close at midnight"):
+        office(start=time(0), end=time(0))
+
+
+@pytest.mark.parametrize("end", ["24:00", 1440, None])
+def test_business_hours_end_of_other_type_rejected(end: object) -> None:
+    with pytest.raises(ValueError, match="end must be a datetime.time or END_OF_DAY"):
+        office(end=end)  # type: ignore[arg-type]
+
+
+def test_end_of_day_formats_as_24_00() -> None:
+    assert str(END_OF_DAY) == f"{END_OF_DAY}" == f"{END_OF_DAY:%H:%M}" == "24:00"
 
 
 def test_business_hours_days_given_as_set_stored_frozen() -> None:
@@ -339,6 +383,150 @@ def test_add_london_across_uk_bank_holiday_and_dst() -> None:
     assert calendar.add(london(2026, 4, 2, 16, 0), timedelta(hours=2)) == london(2026, 4, 7, 10, 0)
 
 
+# --- end of day (24:00) and 24/5 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (berlin(2026, 1, 12, 0, 0), True),  # Monday 00:00 opens the week
+        (berlin(2026, 1, 12, 23, 59, 59), True),
+        (berlin(2026, 1, 13, 0, 0), True),  # Monday 24:00 = Tuesday 00:00: no gap at midnight
+        (berlin(2026, 1, 16, 23, 59, 59), True),  # Friday, last second
+        (berlin(2026, 1, 17, 0, 0), False),  # Friday 24:00 = Saturday 00:00 is closed
+        (berlin(2026, 1, 18, 23, 59, 59), False),  # Sunday
+        (berlin(2026, 1, 19, 0, 0), True),
+    ],
+)
+def test_is_open_24_5_boundaries(at: datetime, expected: bool) -> None:
+    assert twenty_four_five().is_open(at) is expected
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "expected"),
+    [
+        (berlin(2026, 1, 16, 23, 0), timedelta(hours=2), berlin(2026, 1, 19, 1, 0)),  # Fri 23:00 -> Mon 01:00
+        (berlin(2026, 1, 12, 23, 0), timedelta(hours=2), berlin(2026, 1, 13, 1, 0)),  # Mon/Tue midnight
+        (berlin(2026, 1, 16, 23, 0), timedelta(hours=1), berlin(2026, 1, 17, 0, 0)),  # ends at Fri 24:00
+        (berlin(2026, 1, 12, 0, 0), timedelta(hours=120), berlin(2026, 1, 17, 0, 0)),  # the whole week
+        (berlin(2026, 1, 12, 0, 0), timedelta(hours=120, seconds=1), berlin(2026, 1, 19, 0, 0, 1)),
+        (berlin(2026, 1, 17, 12, 0), timedelta(0), berlin(2026, 1, 19, 0, 0)),  # Saturday: next opening
+        (berlin(2026, 1, 18, 23, 59), timedelta(minutes=2), berlin(2026, 1, 19, 0, 2)),  # Sunday night
+        (berlin(2026, 1, 14, 12, 0), timedelta(days=3), berlin(2026, 1, 19, 12, 0)),  # Wed noon + 72h
+    ],
+)
+def test_add_24_5_runs_through_weeknights_and_stops_at_weekends(
+    start: datetime, duration: timedelta, expected: datetime
+) -> None:
+    assert twenty_four_five().add(start, duration) == expected
+
+
+def test_add_window_ending_at_midnight_reopens_next_morning() -> None:
+    calendar = office(start=time(9), end=END_OF_DAY)
+    assert calendar.add(ny(2026, 11, 23, 23, 30), timedelta(hours=1)) == ny(2026, 11, 24, 9, 30)
+    assert calendar.is_open(ny(2026, 11, 23, 23, 59))
+    assert not calendar.is_open(ny(2026, 11, 24, 0, 0))
+
+
+def test_add_24_5_skips_weekday_holiday() -> None:
+    calendar = twenty_four_five(holidays=frozenset({date(2026, 1, 13)}))  # a Tuesday
+    # Monday 23:00 + 2h: one hour on Monday, Tuesday closed all day, one hour on Wednesday.
+    assert calendar.add(berlin(2026, 1, 12, 23, 0), timedelta(hours=2)) == berlin(2026, 1, 14, 1, 0)
+    assert not calendar.is_open(berlin(2026, 1, 13, 0, 0))
+    assert calendar.is_open(berlin(2026, 1, 14, 0, 0))
+
+
+def test_add_24_5_across_easter_holidays_and_weekend() -> None:
+    calendar = twenty_four_five(holidays=holidays.country_holidays("DE", subdiv="BE"))
+    # Thursday 2026-04-02 23:00; Good Friday, the weekend and Easter Monday closed -> Tuesday 01:00.
+    assert calendar.add(berlin(2026, 4, 2, 23, 0), timedelta(hours=2)) == berlin(2026, 4, 7, 1, 0)
+
+
+def test_add_24_5_across_spring_forward_weekend() -> None:
+    # Berlin springs forward on Sunday 2026-03-29 (02:00 CET -> 03:00 CEST), inside the closed weekend.
+    # Friday 23:00 CET (22:00 UTC) + 2h -> Monday 01:00 CEST (Sunday 23:00 UTC).
+    result = twenty_four_five().add(berlin(2026, 3, 27, 23, 0), timedelta(hours=2))
+    assert result == utc(2026, 3, 29, 23, 0)
+    assert result.astimezone(BERLIN).strftime("%a %H:%M %Z") == "Mon 01:00 CEST"
+
+
+def test_add_24_5_across_fall_back_weekend() -> None:
+    # Berlin falls back on Sunday 2026-10-25 (03:00 CEST -> 02:00 CET).
+    # Friday 23:00 CEST (21:00 UTC) + 2h -> Monday 01:00 CET (00:00 UTC).
+    result = twenty_four_five().add(berlin(2026, 10, 23, 23, 0), timedelta(hours=2))
+    assert result == utc(2026, 10, 26, 0, 0)
+    assert result.astimezone(BERLIN).strftime("%a %H:%M %Z") == "Mon 01:00 CET"
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [
+        (date(2026, 3, 29), 23),  # Berlin spring forward
+        (date(2026, 10, 25), 25),  # Berlin fall back
+        (date(2026, 3, 30), 24),
+    ],
+)
+def test_whole_day_lasts_as_long_as_the_local_day(day: date, hours: int) -> None:
+    calendar = whole_days(BERLIN)
+    a = datetime.combine(day, time(0), tzinfo=BERLIN)
+    b = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BERLIN)
+    assert calendar.business_time_between(a, b) == timedelta(hours=hours)
+    assert calendar.add(a, timedelta(hours=hours)) == b
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [
+        (date(2026, 4, 4), 25),  # Saturday: at its 24:00 Santiago falls back to Saturday 23:00
+        (date(2026, 4, 5), 24),
+        (date(2026, 9, 5), 24),  # Saturday: its 24:00 is Sunday 00:00, which is skipped (fold=0)
+        (date(2026, 9, 6), 23),  # Sunday starts at 01:00
+    ],
+)
+def test_whole_day_when_dst_changes_at_midnight(day: date, hours: int) -> None:
+    calendar = whole_days(SANTIAGO, days=frozenset({day.weekday()}))
+    a = datetime.combine(day, time(0), tzinfo=SANTIAGO)
+    assert calendar.business_time_between(a, a + timedelta(days=3)) == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("tz", [BERLIN, SANTIAGO, NEW_YORK])
+@pytest.mark.parametrize(
+    "start",
+    [
+        utc(2026, 3, 27, 22, 30),  # Berlin spring forward weekend
+        utc(2026, 10, 24, 21, 0),  # Berlin fall back weekend
+        utc(2026, 4, 3, 23, 59),  # Santiago fall back at midnight
+        utc(2026, 9, 5, 3, 0),  # Santiago spring forward at midnight
+        utc(2026, 3, 7, 12, 0),  # New York spring forward
+    ],
+)
+def test_every_day_00_00_to_24_00_is_the_24_7_clock(tz: ZoneInfo, start: datetime) -> None:
+    # Seven whole days a week must never lose or add a second at midnight, DST change or not.
+    calendar = whole_days(tz)
+    for duration in (timedelta(minutes=1), timedelta(hours=5), timedelta(hours=49, minutes=7)):
+        assert calendar.add(start, duration) == add_business_time(None, start, duration)
+        assert calendar.business_time_between(start, start + duration) == duration
+        assert calendar.is_open(start + duration)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (berlin(2026, 1, 12, 0, 0), berlin(2026, 1, 19, 0, 0), timedelta(hours=120)),  # one week
+        (berlin(2026, 1, 16, 23, 0), berlin(2026, 1, 19, 1, 0), timedelta(hours=2)),  # over the weekend
+        (berlin(2026, 1, 17, 0, 0), berlin(2026, 1, 19, 0, 0), timedelta(0)),  # the weekend itself
+        (berlin(2026, 3, 23, 0, 0), berlin(2026, 3, 30, 0, 0), timedelta(hours=120)),  # DST weekend
+    ],
+)
+def test_business_time_between_24_5(a: datetime, b: datetime, expected: timedelta) -> None:
+    assert twenty_four_five().business_time_between(a, b) == expected
+
+
+def test_add_business_time_with_24_5_calendar() -> None:
+    start = berlin(2026, 1, 16, 23, 0)
+    assert add_business_time(twenty_four_five(), start, timedelta(hours=2)) == berlin(2026, 1, 19, 1, 0)
+
+
 # --- business_time_between ------------------------------------------------------------------------------
 
 
@@ -395,6 +583,8 @@ def test_business_time_between_inverts_add() -> None:
         office(holidays=holidays.country_holidays("US")),
         office(days=EVERY_DAY, start=time(0), end=time(6)),
         office(tz=LONDON, days=frozenset({0, 2, 4}), start=time(8, 30), end=time(18)),
+        twenty_four_five(tz=NEW_YORK, holidays=holidays.country_holidays("US")),
+        office(tz=SANTIAGO, days=frozenset({1, 5}), start=time(18), end=END_OF_DAY),
     ]
     starts = [
         ny(2026, 3, 6, 15, 0),

@@ -70,6 +70,8 @@ def zendesk_item(**overrides: object) -> HelpdeskItem:
 
 
 def intercom_item(**overrides: object) -> HelpdeskItem:
+    # A customer-started conversation: the customer first wrote when it was created.
+    overrides.setdefault("first_contact_at", overrides.get("created_at", NOW - timedelta(hours=1)))
     item = HelpdeskItem(
         ref=TicketRef(Source.INTERCOM, "9001"),
         subject="Cannot log in",
@@ -101,7 +103,7 @@ def key(d: Deadline, alert: str) -> tuple[str, str, str, str]:
 # --- Zendesk --------------------------------------------------------------------------------------------
 
 
-def test_zendesk_active_metric_gives_deadline_cycled_by_breach_time() -> None:
+def test_zendesk_active_metric_gives_deadline_cycled_by_the_ticket_history() -> None:
     breach_at = datetime(2026, 11, 23, 16, 0, 0, 123456, tzinfo=UTC)
     item = zendesk_item(sla_metrics=(SlaMetric("first_reply_time", MetricStage.ACTIVE, breach_at),))
     assert zendesk_deadlines(item) == [
@@ -109,7 +111,7 @@ def test_zendesk_active_metric_gives_deadline_cycled_by_breach_time() -> None:
             ref=TicketRef(Source.ZENDESK, "101"),
             metric="first_reply_time",
             due_at=breach_at,
-            cycle="2026-11-23T16:00:00+00:00",
+            cycle="first",
         )
     ]
 
@@ -120,7 +122,43 @@ def test_zendesk_breach_time_normalised_to_utc() -> None:
     [only] = zendesk_deadlines(item)
     assert only.due_at.tzinfo is UTC
     assert only.due_at == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
-    assert only.cycle == "2026-11-23T16:00:00+00:00"
+    assert only.cycle == "reply:0:0"
+
+
+def test_zendesk_priority_change_moves_breach_time_inside_the_same_cycle() -> None:
+    before = zendesk_item(sla_metrics=(SlaMetric("next_reply_time", MetricStage.ACTIVE, NOW),), agent_replies=2)
+    later = replace(
+        before,
+        priority="low",
+        sla_metrics=(SlaMetric("next_reply_time", MetricStage.ACTIVE, NOW + timedelta(hours=3)),),
+    )
+    [first], [second] = zendesk_deadlines(before), zendesk_deadlines(later)
+    assert first.due_at != second.due_at
+    assert first.cycle == second.cycle == "reply:0:2"
+
+
+def test_zendesk_next_reply_cycle_follows_agent_replies_and_reopens() -> None:
+    def cycle(**fields: object) -> str:
+        metric = SlaMetric("next_reply_time", MetricStage.ACTIVE, NOW)
+        return zendesk_deadlines(zendesk_item(sla_metrics=(metric,), **fields))[0].cycle
+
+    assert cycle(agent_replies=1) != cycle(agent_replies=2)  # requester wrote again after reply 2
+    assert cycle(agent_replies=1, reopens=0) != cycle(agent_replies=1, reopens=1)  # reopened
+
+
+@pytest.mark.parametrize(
+    ("metric", "fields", "expected"),
+    [
+        ("first_reply_time", {"reopens": 3, "agent_replies": 4}, "first"),
+        ("periodic_update_time", {"agent_replies": 4}, "reply:0:4"),
+        ("total_resolution_time", {"reopens": 2, "agent_replies": 9}, "solve:2"),
+        ("requester_wait_time", {"reopens": 1}, "solve:1"),
+        ("group_ownership_time", {"group_id": "77"}, "group:77:0"),
+    ],
+)
+def test_zendesk_cycle_per_metric(metric: str, fields: dict, expected: str) -> None:
+    item = zendesk_item(sla_metrics=(SlaMetric(metric, MetricStage.ACTIVE, NOW),), **fields)
+    assert zendesk_deadlines(item)[0].cycle == expected
 
 
 @pytest.mark.parametrize("stage", [MetricStage.PAUSED, MetricStage.ACHIEVED])
@@ -234,6 +272,21 @@ def test_intercom_first_reply_wins_over_waiting_since() -> None:
     item = intercom_item(created_at=created, waiting_since=created + timedelta(minutes=5))
     [only] = intercom_deadlines(item, TARGETS, None)
     assert only.metric == Metric.FIRST_REPLY
+
+
+def test_intercom_conversation_the_team_started_owes_no_reply_until_the_customer_writes() -> None:
+    outbound = intercom_item(first_contact_at=None, waiting_since=None)
+    assert intercom_deadlines(outbound, TARGETS, None) == []
+
+
+def test_intercom_first_reply_clock_starts_at_the_customers_first_reply_to_an_outbound_message() -> None:
+    created = NOW - timedelta(days=3)
+    replied = NOW - timedelta(minutes=10)
+    item = intercom_item(created_at=created, first_contact_at=replied, waiting_since=replied)
+    [only] = intercom_deadlines(item, TARGETS, None)
+    assert only.metric == Metric.FIRST_REPLY
+    assert only.due_at == replied + timedelta(hours=4)
+    assert only.cycle == f"first:{int(replied.timestamp())}"
 
 
 def test_intercom_new_customer_message_starts_new_cycle() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import re
 from collections.abc import Iterator
@@ -599,6 +600,265 @@ def test_users_info_of_unknown_user_is_user_not_found(client: WebClient) -> None
     assert slack_error(excinfo)["error"] == "user_not_found"
 
 
+# -- channel access, membership, scopes -------------------------------------------------------------
+PUBLIC_OUTSIDE = "C0OUTSIDE"
+PRIVATE_IN = "C0PRIVIN"
+PRIVATE_OUT = "C0PRIVOUT"
+ARCHIVED = "C0ARCHIVED"
+
+
+@pytest.fixture
+def rooms(emu: SlackEmulator) -> SlackEmulator:
+    """One channel of each kind the bot meets in a real workspace."""
+    emu.add_channel(PUBLIC_OUTSIDE, "billing", member=False)
+    emu.add_channel(PRIVATE_IN, "vip-escalations", private=True)
+    emu.add_channel(PRIVATE_OUT, "legal", private=True, member=False)
+    emu.add_channel(ARCHIVED, "old-alerts", archived=True)
+    return emu
+
+
+def scoped_client(emu: SlackEmulator, *scopes: str) -> WebClient:
+    emu.scopes = scopes
+    return WebClient(token=emu.token, base_url=emu.api_url, retry_handlers=[])
+
+
+def test_conversations_info_reports_channel_attributes(rooms: SlackEmulator, client: WebClient) -> None:
+    rooms.add_channel("G0LEGACY", "old-private", private=True)
+
+    public_outside = client.conversations_info(channel=PUBLIC_OUTSIDE)["channel"]
+    private_in = client.conversations_info(channel=PRIVATE_IN)["channel"]
+    archived = client.conversations_info(channel=ARCHIVED)["channel"]
+    legacy = client.conversations_info(channel="G0LEGACY")["channel"]
+
+    assert (public_outside["is_private"], public_outside["is_member"], public_outside["is_channel"]) == (
+        False,
+        False,
+        True,
+    )
+    assert (private_in["is_private"], private_in["is_member"]) == (True, True)
+    assert (private_in["is_channel"], private_in["is_group"]) == (True, False)  # C-ids since 2021
+    assert (legacy["is_channel"], legacy["is_group"]) == (False, True)
+    assert archived["is_archived"] is True
+    assert public_outside["name"] == "billing" and public_outside["context_team_id"] == "T0DESKWATCH"
+
+
+def test_private_channel_bot_is_not_in_does_not_exist_for_it(rooms: SlackEmulator, client: WebClient) -> None:
+    calls = [
+        lambda: client.conversations_info(channel=PRIVATE_OUT),
+        lambda: client.conversations_history(channel=PRIVATE_OUT),
+        lambda: client.chat_postMessage(channel=PRIVATE_OUT, text="hi"),
+    ]
+    errors = []
+    for call in calls:
+        with pytest.raises(SlackApiError) as excinfo:
+            call()
+        errors.append(slack_error(excinfo)["error"])
+
+    assert errors == ["channel_not_found"] * 3
+    assert rooms.messages(PRIVATE_OUT) == []
+
+
+def test_invited_private_channel_becomes_visible(rooms: SlackEmulator, client: WebClient) -> None:
+    rooms.add_channel(PRIVATE_OUT, "legal", private=True, member=True)  # someone ran /invite @Deskwatch
+
+    client.chat_postMessage(channel=PRIVATE_OUT, text="now it works")
+
+    assert client.conversations_history(channel=PRIVATE_OUT)["messages"][0]["text"] == "now it works"
+
+
+def test_post_to_public_channel_bot_is_not_in_works_with_chat_write_public(
+    rooms: SlackEmulator, client: WebClient
+) -> None:
+    response = client.chat_postMessage(channel=PUBLIC_OUTSIDE, text="via chat:write.public")
+
+    assert response["channel"] == PUBLIC_OUTSIDE
+    assert rooms.channel(PUBLIC_OUTSIDE)["is_member"] is False  # posting does not join
+
+
+def test_post_to_public_channel_bot_is_not_in_without_chat_write_public_is_not_in_channel(
+    rooms: SlackEmulator,
+) -> None:
+    client = scoped_client(rooms, "chat:write", "channels:history")
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel=PUBLIC_OUTSIDE, text="x")
+
+    assert slack_error(excinfo) == {"ok": False, "error": "not_in_channel"}
+    assert rooms.messages(PUBLIC_OUTSIDE) == []
+
+
+def test_history_and_replies_of_public_channel_bot_is_not_in_are_not_in_channel(
+    rooms: SlackEmulator, client: WebClient
+) -> None:
+    ts = client.chat_postMessage(channel=PUBLIC_OUTSIDE, text="posted from outside")["ts"]
+
+    with pytest.raises(SlackApiError) as history:
+        client.conversations_history(channel=PUBLIC_OUTSIDE)
+    with pytest.raises(SlackApiError) as replies:
+        client.conversations_replies(channel=PUBLIC_OUTSIDE, ts=ts)
+
+    assert slack_error(history) == {"ok": False, "error": "not_in_channel"}
+    assert slack_error(replies) == {"ok": False, "error": "not_in_channel"}
+
+
+def test_join_public_channel_then_history_works(rooms: SlackEmulator, client: WebClient) -> None:
+    metadata = {"event_type": "sla_alert", "event_payload": {"alert": "zd:1:breach"}}
+    ts = client.chat_postMessage(channel=PUBLIC_OUTSIDE, text="alert", metadata=metadata)["ts"]
+
+    joined = client.conversations_join(channel=PUBLIC_OUTSIDE)
+    history = client.conversations_history(channel=PUBLIC_OUTSIDE, include_all_metadata=True)
+
+    assert joined["channel"]["id"] == PUBLIC_OUTSIDE
+    assert joined["channel"]["is_member"] is True
+    assert "warning" not in joined.data
+    assert [(m["ts"], m["metadata"]) for m in history["messages"]] == [(ts, metadata)]
+    assert client.conversations_replies(channel=PUBLIC_OUTSIDE, ts=ts)["messages"][0]["ts"] == ts
+    assert rooms.channel(PUBLIC_OUTSIDE)["is_member"] is True
+
+
+def test_join_channel_bot_is_already_in_warns_already_in_channel(client: WebClient) -> None:
+    joined = client.conversations_join(channel=CHANNEL)
+
+    assert joined["ok"] is True
+    assert joined["warning"] == "already_in_channel"
+    assert joined["response_metadata"]["warnings"] == ["already_in_channel"]
+    assert joined["channel"]["is_member"] is True
+
+
+@pytest.mark.parametrize(
+    ("channel", "error"),
+    [
+        (PRIVATE_OUT, "method_not_supported_for_channel_type"),
+        (PRIVATE_IN, "method_not_supported_for_channel_type"),
+        (ARCHIVED, "is_archived"),
+        ("C0NOPE", "channel_not_found"),
+    ],
+)
+def test_join_refuses_what_slack_refuses(
+    rooms: SlackEmulator, client: WebClient, channel: str, error: str
+) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_join(channel=channel)
+
+    assert slack_error(excinfo) == {"ok": False, "error": error}
+    assert rooms.channel(PRIVATE_OUT)["is_member"] is False
+
+
+def test_join_without_channels_join_scope_is_missing_scope(rooms: SlackEmulator) -> None:
+    client = scoped_client(rooms, "chat:write", "chat:write.public", "channels:history")
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_join(channel=PUBLIC_OUTSIDE)
+
+    assert slack_error(excinfo) == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "channels:join",
+        "provided": "chat:write,chat:write.public,channels:history",
+    }
+    assert rooms.channel(PUBLIC_OUTSIDE)["is_member"] is False
+
+
+@pytest.mark.parametrize(
+    ("channel", "needed", "other"),
+    [(CHANNEL, "channels:history", "groups:history"), (PRIVATE_IN, "groups:history", "channels:history")],
+)
+def test_history_without_history_scope_names_the_scope_of_the_channel_type(
+    rooms: SlackEmulator, channel: str, needed: str, other: str
+) -> None:
+    client = scoped_client(rooms, "chat:write", other)
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_history(channel=channel)
+
+    error = slack_error(excinfo)
+    assert (error["error"], error["needed"]) == ("missing_scope", needed)
+    assert error["provided"] == ",".join(rooms.scopes)
+
+
+def test_post_without_chat_write_is_missing_scope(emu: SlackEmulator) -> None:
+    client = scoped_client(emu, "channels:read")
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel=CHANNEL, text="x")
+
+    assert slack_error(excinfo) == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "chat:write",
+        "provided": "channels:read",
+    }
+    assert emu.messages() == []
+
+
+def test_post_to_archived_channel_is_is_archived(rooms: SlackEmulator, client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel=ARCHIVED, text="x")
+
+    assert slack_error(excinfo) == {"ok": False, "error": "is_archived"}
+
+
+def test_update_in_channel_archived_since_is_is_archived(emu: SlackEmulator, client: WebClient) -> None:
+    ts = client.chat_postMessage(channel=OTHER_CHANNEL, text="before")["ts"]
+    emu.add_channel(OTHER_CHANNEL, archived=True)
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_update(channel=OTHER_CHANNEL, ts=ts, text="after")
+
+    assert slack_error(excinfo) == {"ok": False, "error": "is_archived"}
+    assert emu.messages(OTHER_CHANNEL)[0]["text"] == "before"
+    assert client.conversations_history(channel=OTHER_CHANNEL)["messages"][0]["ts"] == ts  # still readable
+
+
+def test_every_response_carries_x_oauth_scopes(emu: SlackEmulator, client: WebClient) -> None:
+    ok = client.auth_test()
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C0NOPE", text="x")
+
+    assert ok.headers["x-oauth-scopes"] == ",".join(emu.scopes)
+    scopes = set(ok.headers["x-oauth-scopes"].split(","))
+    assert {"chat:write", "chat:write.public", "channels:join"} <= scopes
+    assert excinfo.value.response.headers["x-oauth-scopes"] == ",".join(emu.scopes)
+    assert excinfo.value.response.headers["x-accepted-oauth-scopes"] == "chat:write"
+
+
+def test_scopes_given_to_the_emulator_are_the_ones_reported() -> None:
+    with SlackEmulator(scopes=("chat:write", "commands")) as emu:
+        headers = WebClient(token=emu.token, base_url=emu.api_url).auth_test().headers
+
+    assert headers["x-oauth-scopes"] == "chat:write,commands"
+
+
+def test_users_info_shows_email_with_users_read_email(emu: SlackEmulator, client: WebClient) -> None:
+    emu.add_user("U0ANA", "ana", tz="America/New_York", email="ana@acme.test")
+    emu.add_user("U0BEN", "ben")
+
+    ana = client.users_info(user="U0ANA")["user"]
+    ben = client.users_info(user="U0BEN")["user"]
+    bot = client.users_info(user=emu.bot_user_id)["user"]
+
+    assert (ana["profile"]["email"], ana["tz"]) == ("ana@acme.test", "America/New_York")
+    assert ben["profile"]["email"] == "ben@example.com"
+    assert bot["is_bot"] is True and "email" not in bot["profile"]
+
+
+def test_users_info_without_users_read_email_has_no_email(emu: SlackEmulator) -> None:
+    client = scoped_client(emu, "users:read")
+
+    user = client.users_info(user=AGENT)["user"]
+
+    assert "email" not in user["profile"]
+
+
+def test_users_info_without_users_read_is_missing_scope(emu: SlackEmulator) -> None:
+    client = scoped_client(emu, "chat:write")
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.users_info(user=AGENT)
+
+    assert (slack_error(excinfo)["error"], slack_error(excinfo)["needed"]) == ("missing_scope", "users:read")
+
+
 # -- rate limits and faults -----------------------------------------------------------------------------
 def test_scripted_429_has_retry_after_and_ratelimited_body(emu: SlackEmulator, client: WebClient) -> None:
     emu.fail_next("/api/chat.postMessage", status=429, retry_after=1)
@@ -661,6 +921,80 @@ def test_channel_rate_limits_second_post_within_one_second(clock: FakeClock) -> 
         assert excinfo.value.response.headers["Retry-After"] == "1"
         assert excinfo.value.response.data["error"] == "ratelimited"
         assert [m["text"] for m in emu.messages(CHANNEL)] == ["first", "one second later"]
+
+
+@pytest.mark.parametrize("error", ["invalid_blocks", "is_archived", "channel_not_found", "not_authed"])
+def test_scripted_permanent_error_is_http_200_and_changes_nothing(
+    emu: SlackEmulator, client: WebClient, error: str
+) -> None:
+    emu.fail_next_with_error("chat.postMessage", error)
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel=CHANNEL, text="x")
+    client.chat_postMessage(channel=CHANNEL, text="next one is fine")
+
+    assert slack_error(excinfo) == {"ok": False, "error": error}
+    assert excinfo.value.response["error"] == error
+    assert [m["text"] for m in emu.messages()] == ["next one is fine"]
+
+
+def test_scripted_error_can_carry_extra_fields(emu: SlackEmulator, client: WebClient) -> None:
+    emu.fail_next_with_error("/api/chat.update", "invalid_blocks", errors=["must be a valid block"])
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_update(channel=CHANNEL, ts="1700000000.000100", text="x")
+
+    assert slack_error(excinfo)["errors"] == ["must be a valid block"]
+
+
+# -- lost responses: Slack did it, the client never heard ------------------------------------------
+LOST = {
+    "reset": ConnectionResetError,
+    "close": http.client.RemoteDisconnected,
+    "timeout": TimeoutError,
+}
+
+
+@pytest.mark.parametrize("mode", sorted(LOST))
+def test_post_accepted_but_response_lost_is_stored_while_client_raises(emu: SlackEmulator, mode: str) -> None:
+    client = WebClient(token=emu.token, base_url=emu.api_url, timeout=1, retry_handlers=[])
+    metadata = {"event_type": "sla_alert", "event_payload": {"alert": "zd:1:breach"}}
+    emu.lose_response("/api/chat.postMessage", mode=mode)
+
+    with pytest.raises(OSError) as excinfo:
+        client.chat_postMessage(channel=CHANNEL, text="lost", metadata=metadata)
+
+    assert type(excinfo.value) is LOST[mode]
+    assert [(m["text"], m["metadata"]) for m in emu.messages()] == [("lost", metadata)]
+    found = client.conversations_history(channel=CHANNEL, include_all_metadata=True)["messages"]
+    assert [m["metadata"] for m in found] == [metadata]
+
+
+def test_default_client_resends_a_post_whose_response_was_reset_and_duplicates_it(emu: SlackEmulator) -> None:
+    client = WebClient(token=emu.token, base_url=emu.api_url)  # ConnectionErrorRetryHandler is the default
+    emu.lose_response("/api/chat.postMessage", mode="reset")
+
+    response = client.chat_postMessage(channel=CHANNEL, text="once")
+
+    assert response["ok"] is True
+    assert [m["text"] for m in emu.messages()] == ["once", "once"]
+
+
+def test_held_post_is_stored_before_its_response_is_released(emu: SlackEmulator, client: WebClient) -> None:
+    hold = emu.hold_responses("/api/chat.postMessage")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(client.chat_postMessage, channel=CHANNEL, text="held")
+
+        assert hold.wait_arrived(timeout=5)
+        stored = emu.messages()
+        still_waiting = not pending.done()
+        hold.release()
+        response = pending.result(timeout=5)
+
+    assert [m["text"] for m in stored] == ["held"]
+    assert still_waiting
+    assert response["ts"] == stored[0]["ts"]
+    assert client.chat_postMessage(channel=CHANNEL, text="not held")["ok"] is True
 
 
 # -- views ---------------------------------------------------------------------------------------------

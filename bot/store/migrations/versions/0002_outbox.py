@@ -61,6 +61,11 @@ def upgrade() -> None:
     )
 
     connection = op.get_bind()
+    # Under 0001 every Intercom conversation was treated as customer-started; keep that for stored rows
+    # until their next sync says otherwise (an unchanged conversation may not be re-read for a while).
+    connection.execute(
+        sa.text("UPDATE tickets SET first_contact_at = created_at WHERE source = 'intercom'")
+    )
     now = datetime.now(UTC)
     waiting = connection.execute(
         sa.text(

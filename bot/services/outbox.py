@@ -1,0 +1,457 @@
+"""The outbox: the one way out to Slack. Every post and update is a row delivered exactly once.
+
+Per row: claim (fencing token) -> resolve an earlier unseen outcome by lookup -> prepare the final
+payload (its purpose re-checks that it still applies) -> take a shared pacing slot -> record that the
+request may go through -> send -> finish. The rules:
+- A request whose outcome was not seen (timeout, reset, 5xx on a post) may have gone through: the row
+  becomes `unknown`, and before anything is sent again its message is looked up by metadata (event
+  type + idempotency key) in the channel history or thread. If the lookup cannot be done (the bot is
+  not in a private channel) the row stays `unknown` and is looked up again later: a late alert beats
+  a duplicate, so Deskwatch never posts blind.
+- Permanent Slack errors make the row `dead` at once with Slack's reason; transient ones retry with
+  backoff; an unexpected exception fails its own row only.
+Updates (`chat.update`) are idempotent, so an unseen outcome is simply retried.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+import urllib.error
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Connection
+
+from bot.metrics import Metrics
+from bot.services.slack_errors import SlackFailure, classify_failure
+from bot.store.outbox import Claim, Effect, OutboxItem, OutboxKind, OutboxState, OutboxStore
+from bot.store.pacing import SharedPacer
+
+log = structlog.get_logger(__name__)
+
+OUTBOX_METADATA_EVENT_PREFIX = "deskwatch_"
+LEASE = timedelta(minutes=3)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+MAX_LOOKUP_RETRY = timedelta(minutes=10)
+MAX_ATTEMPTS = 12  # an unexpected error this often makes the row dead
+LOOKUP_PAGES = 5
+LOOKUP_PAGE_SIZE = 200
+LOOKUP_SLACK = timedelta(minutes=1)  # Slack's ts vs our clock
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The final Slack call for a row. `metadata` (posts) gets the row's idempotency key added."""
+
+    method: str  # "chat.postMessage" | "chat.update"
+    args: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.args["channel"]
+
+
+@dataclass(frozen=True)
+class Cancel:
+    reason: str
+
+
+class Purpose(Protocol):
+    """What prepares and finishes rows of one purpose (SLA alert, alert update, digest...)."""
+
+    def before_batch(self, items: list[OutboxItem], now: datetime) -> None: ...
+
+    def prepare(self, item: OutboxItem, now: datetime) -> Prepared | Cancel: ...
+
+    def on_posted(
+        self, conn: Connection, item: OutboxItem, result: dict[str, Any], now: datetime
+    ) -> None: ...
+
+    def on_final(
+        self, conn: Connection, item: OutboxItem, state: str, reason: str, now: datetime
+    ) -> None: ...
+
+
+@dataclass
+class DeliveryReport:
+    posted: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)  # will retry
+    unknown: list[int] = field(default_factory=list)
+    dead: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+    def merge(self, other: DeliveryReport) -> None:
+        for name in ("posted", "recovered", "failed", "unknown", "dead", "cancelled"):
+            getattr(self, name).extend(getattr(other, name))
+
+    @property
+    def worked(self) -> int:
+        return sum(
+            len(getattr(self, n)) for n in ("posted", "recovered", "failed", "unknown", "dead", "cancelled")
+        )
+
+
+@dataclass(frozen=True)
+class _Found:
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _CannotLook:
+    reason: str
+    permanent: bool = False
+
+
+_NOT_FOUND = object()
+_LOOKUP_FINAL = frozenset({"is_archived", "channel_is_archived"})
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        store: OutboxStore,
+        slack: WebClient,
+        pacer: SharedPacer,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        purposes: Mapping[str, Purpose] | None = None,
+        max_parallel_channels: int = 16,
+        channel_budget_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.slack = slack
+        self.pacer = pacer
+        self.metrics = metrics
+        self.clock = clock
+        self.purposes: dict[str, Purpose] = dict(purposes or {})
+        self.max_parallel_channels = max_parallel_channels
+        self.channel_budget_seconds = channel_budget_seconds
+        self._monotonic = monotonic
+
+    def register(self, name: str, purpose: Purpose) -> None:
+        self.purposes[name] = purpose
+
+    def enqueue(self, effects: list[Effect], *, now: datetime, conn: Connection | None = None) -> list[int]:
+        return self.store.enqueue(effects, now=now, conn=conn)
+
+    # -- delivery passes -------------------------------------------------------------------------
+    def deliver_due(self, *, now: datetime, budget_seconds: float | None = None) -> DeliveryReport:
+        """One pass over due rows: channels in parallel, each served for at most its time budget, so a
+        channel with a long queue never holds up the others; what is left waits for the next pass."""
+        return self._deliver(self.store.due(now=now), now, budget_seconds)
+
+    def deliver_ids(self, ids: list[int], *, now: datetime) -> DeliveryReport:
+        """Deliver specific rows now (interactive updates such as Acknowledge), if they are due."""
+        items = [item for item in (self.store.get(i) for i in ids) if item is not None]
+        due = [
+            i
+            for i in items
+            if (i.state in (OutboxState.PENDING, OutboxState.UNKNOWN) and i.next_attempt_at <= now)
+            or (i.state == OutboxState.SENDING and i.claimed_until is not None and i.claimed_until < now)
+        ]
+        return self._deliver(due, now, None)
+
+    def drain(self, *, now: datetime, max_seconds: float = 600.0) -> DeliveryReport:
+        """Passes until nothing is due now (for `sla scan`): everything deliverable goes out."""
+        report = DeliveryReport()
+        deadline = self._monotonic() + max_seconds
+        while self._monotonic() < deadline:
+            part = self.deliver_due(now=now)
+            report.merge(part)
+            if part.worked == 0:
+                break
+            if not (part.posted or part.recovered or part.cancelled or part.dead):
+                break  # only retries scheduled for later remain
+        return report
+
+    def _deliver(self, items: list[OutboxItem], now: datetime, budget: float | None) -> DeliveryReport:
+        report = DeliveryReport()
+        if not items:
+            return report
+        by_purpose: dict[str, list[OutboxItem]] = defaultdict(list)
+        for item in items:
+            by_purpose[item.purpose].append(item)
+        for name, group in by_purpose.items():
+            purpose = self.purposes.get(name)
+            if purpose is not None:
+                try:
+                    purpose.before_batch(group, now)
+                except Exception:  # a failed pre-step must not stop delivery; rows re-check themselves
+                    log.exception("outbox_before_batch_failed", purpose=name)
+        by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
+        for item in items:
+            by_channel[item.channel or ""].append(item)
+        budget = self.channel_budget_seconds if budget is None else budget
+        if len(by_channel) == 1:
+            report.merge(self._deliver_channel(next(iter(by_channel.values())), now, budget))
+            return report
+        workers = min(self.max_parallel_channels, len(by_channel))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+            for part in pool.map(lambda rows: self._deliver_channel(rows, now, budget), by_channel.values()):
+                report.merge(part)
+        return report
+
+    def _deliver_channel(self, items: list[OutboxItem], now: datetime, budget: float) -> DeliveryReport:
+        report = DeliveryReport()
+        stop_at = self._monotonic() + budget
+        for item in sorted(items, key=lambda i: i.id):
+            if self._monotonic() >= stop_at and report.worked:
+                break
+            self._process(item, report)
+        return report
+
+    # -- one row ---------------------------------------------------------------------------------
+    def _process(self, item: OutboxItem, report: DeliveryReport) -> None:
+        now = self.clock()
+        claim = self.store.claim(item, now=now, lease=LEASE)
+        if claim is None:
+            return  # another worker or replica has it
+        try:
+            self._process_claimed(item, claim, report)
+        except Exception as exc:  # a poison row fails alone; the rest of the channel goes on
+            log.exception("outbox_row_failed", outbox_id=item.id, purpose=item.purpose, key=item.key)
+            error = f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}"
+            if claim.item.attempts >= MAX_ATTEMPTS:
+                self._finish_final(claim, OutboxState.DEAD, error, report.dead)
+            else:
+                self._release(claim, OutboxState.PENDING, error, report.failed)
+
+    def _process_claimed(self, seen: OutboxItem, claim: Claim, report: DeliveryReport) -> None:
+        item = claim.item
+        purpose = self.purposes.get(item.purpose)
+        if purpose is None:
+            self._finish_final(
+                claim, OutboxState.DEAD, f"no handler for purpose {item.purpose!r}", report.dead
+            )
+            return
+        if item.kind == OutboxKind.SLACK_POST and seen.may_have_been_sent:
+            found = self._resolve(item)
+            if isinstance(found, _Found):
+                self._finish_posted(claim, purpose, found.result, report.recovered, recovered=True)
+                return
+            if isinstance(found, _CannotLook):
+                if found.permanent:
+                    self._finish_final(claim, OutboxState.DEAD, found.reason, report.dead, purpose)
+                else:
+                    self._release(claim, OutboxState.UNKNOWN, found.reason, report.unknown, lookup=True)
+                return
+        prepared = purpose.prepare(item, self.clock())
+        if isinstance(prepared, Cancel):
+            self._finish_final(claim, OutboxState.CANCELLED, prepared.reason, report.cancelled, purpose)
+            return
+        self._send(claim, purpose, prepared, report)
+
+    def _send(self, claim: Claim, purpose: Purpose, prepared: Prepared, report: DeliveryReport) -> None:
+        item = claim.item
+        args = dict(prepared.args)
+        if prepared.method == "chat.postMessage":
+            metadata = dict(
+                prepared.metadata or {"event_type": f"{OUTBOX_METADATA_EVENT_PREFIX}{item.purpose}"}
+            )
+            metadata["event_payload"] = {**(metadata.get("event_payload") or {}), "outbox_key": item.key}
+            args["metadata"] = metadata
+        self.pacer.wait(prepared.channel)
+        target = {"channel": prepared.channel, "thread_ts": args.get("thread_ts"), "ts": args.get("ts")}
+        if not self.store.mark_sending(claim, now=self.clock(), target=target):
+            log.warning("outbox_claim_lost", outbox_id=item.id, key=item.key)
+            return
+        try:
+            response = self.slack.api_call(prepared.method, json=args)
+        except (SlackApiError, OSError, http.client.HTTPException, urllib.error.URLError) as exc:
+            failure = classify_failure(exc, is_post=prepared.method == "chat.postMessage")
+            self._failed(claim, purpose, prepared, failure, report)
+            return
+        finally:
+            self.pacer.answered(prepared.channel)
+        result = {
+            "channel": response.get("channel") or prepared.channel,
+            "ts": response.get("ts") or args.get("ts"),
+            "thread_ts": args.get("thread_ts"),
+        }
+        self._finish_posted(claim, purpose, result, report.posted)
+
+    def _failed(
+        self,
+        claim: Claim,
+        purpose: Purpose,
+        prepared: Prepared,
+        failure: SlackFailure,
+        report: DeliveryReport,
+    ) -> None:
+        item = claim.item
+        if failure.outcome == "dead":
+            self._finish_final(claim, OutboxState.DEAD, failure.reason, report.dead, purpose)
+        elif failure.outcome == "unknown":
+            self._release(claim, OutboxState.UNKNOWN, failure.reason, report.unknown, lookup=True)
+        else:
+            self._release(
+                claim, OutboxState.PENDING, failure.reason, report.failed, retry_after=failure.retry_after
+            )
+        self.metrics.outbox_failures.labels(item.purpose, failure.outcome, failure.reason[:40]).inc()
+        log.warning(
+            "outbox_send_failed",
+            outbox_id=item.id,
+            key=item.key,
+            channel=prepared.channel,
+            error=failure.reason,
+            outcome=failure.outcome,
+        )
+
+    # -- finishing -------------------------------------------------------------------------------
+    def _finish_posted(
+        self,
+        claim: Claim,
+        purpose: Purpose,
+        result: dict[str, Any],
+        bucket: list[int],
+        *,
+        recovered: bool = False,
+    ) -> None:
+        item = claim.item
+        now = self.clock()
+        done = self.store.finish(
+            claim,
+            state=OutboxState.POSTED,
+            now=now,
+            result=result,
+            hook=lambda conn: purpose.on_posted(conn, item, result, now),
+        )
+        if done:
+            bucket.append(item.id)
+            self.metrics.outbox_done.labels(item.purpose, "recovered" if recovered else "posted").inc()
+            log.info(
+                "outbox_recovered" if recovered else "outbox_posted",
+                outbox_id=item.id,
+                key=item.key,
+                channel=result.get("channel"),
+                ts=result.get("ts"),
+            )
+
+    def _finish_final(
+        self, claim: Claim, state: str, reason: str, bucket: list[int], purpose: Purpose | None = None
+    ) -> None:
+        item = claim.item
+        now = self.clock()
+        hook = (
+            (lambda conn: purpose.on_final(conn, item, state, reason, now)) if purpose is not None else None
+        )
+        if self.store.finish(claim, state=state, now=now, error=reason, hook=hook):
+            bucket.append(item.id)
+            self.metrics.outbox_done.labels(item.purpose, state).inc()
+            log.log(
+                30 if state == OutboxState.DEAD else 20,
+                f"outbox_{state}",
+                outbox_id=item.id,
+                key=item.key,
+                reason=reason,
+            )
+
+    def _release(
+        self,
+        claim: Claim,
+        state: str,
+        reason: str,
+        bucket: list[int],
+        *,
+        lookup: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        item = claim.item
+        now = self.clock()
+        cap = MAX_LOOKUP_RETRY if lookup else MAX_RETRY
+        delay = min(FIRST_RETRY * (2 ** max(item.attempts - 1, 0)), cap)
+        if retry_after is not None:
+            delay = max(timedelta(seconds=retry_after), timedelta(seconds=1))
+        if self.store.release(claim, state=state, retry_at=now + delay, now=now, error=reason):
+            bucket.append(item.id)
+            if state == OutboxState.UNKNOWN:
+                log.warning(
+                    "outbox_outcome_unknown",
+                    outbox_id=item.id,
+                    key=item.key,
+                    reason=reason,
+                    lookup_in_seconds=int(delay.total_seconds()),
+                )
+
+    # -- resolving an unseen outcome -------------------------------------------------------------
+    def _resolve(self, item: OutboxItem) -> _Found | _CannotLook | object:
+        """Find the message an earlier attempt may have posted, by its idempotency key in metadata."""
+        target = (item.result or {}).get("target") or {}
+        channel = target.get("channel") or item.channel
+        if not channel:
+            return _NOT_FOUND  # never sent anywhere
+        since = (item.first_sent_at or item.created_at) - LOOKUP_SLACK
+        try:
+            return self._lookup(item.key, channel, target.get("thread_ts"), since)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error != "not_in_channel":
+                # Only an archived channel ends it: the post could not go anywhere now. Anything else
+                # (a private channel the bot was removed from, a revoked token) may be fixed: look again.
+                return _CannotLook(f"history lookup failed: {error}", permanent=error in _LOOKUP_FINAL)
+        joined = self._join(channel)
+        if joined is not None:
+            self.metrics.outbox_lookup_blocked.labels(channel).inc()
+            return _CannotLook(
+                f"cannot read {channel} to check for an unseen post ({joined}); invite the bot "
+                f"with /invite @Deskwatch so it can look before re-posting"
+            )
+        try:
+            return self._lookup(item.key, channel, target.get("thread_ts"), since)
+        except SlackApiError as exc:
+            return _CannotLook(f"history lookup failed after joining: {exc.response.get('error')}")
+
+    def _join(self, channel: str) -> str | None:
+        """Join a public channel so its history can be read; the Slack error when that is refused."""
+        try:
+            self.slack.conversations_join(channel=channel)
+        except SlackApiError as exc:
+            return str(exc.response.get("error") or "join refused")
+        log.info("outbox_joined_channel", channel=channel)
+        return None
+
+    def _lookup(self, key: str, channel: str, thread_ts: str | None, since: datetime) -> _Found | object:
+        cursor = None
+        oldest = f"{max(since.timestamp(), 0):.6f}"
+        for _ in range(LOOKUP_PAGES):
+            if thread_ts:
+                page = self.slack.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=LOOKUP_PAGE_SIZE,
+                    cursor=cursor,
+                )
+            else:
+                page = self.slack.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=LOOKUP_PAGE_SIZE,
+                    cursor=cursor,
+                )
+            self.metrics.outbox_lookups.inc()
+            for message in page.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("outbox_key") == key:
+                    return _Found({"channel": channel, "ts": message["ts"], "thread_ts": thread_ts})
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return _NOT_FOUND
+        return _CannotLook(
+            f"message not found in the last {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} messages of {channel}"
+        )
