@@ -9,7 +9,10 @@ SDK quirks handled here (see shared/API-PITFALLS.md), each covered by a test:
   sleeps cannot be replaced, so retries (429 honouring Retry-After / X-RateLimit-Reset, 5xx,
   transport errors) are done here with the SDK's own retries off;
 - a pydantic filter model turns `True` into `1`, so search queries are sent as plain dicts;
-- `team_assignee_id` arrives as a JSON integer although the SDK types it as a string.
+- `team_assignee_id` arrives as a JSON integer although the SDK types it as a string;
+- conversations the team started (`source.delivered_as` not `customer_initiated`) owe no first reply
+  until the customer writes: `first_contact_at` comes from `first_contact_reply`, and `statistics`
+  may be null (it still is in Intercom's recorded reply to such a conversation).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import email.utils
 import html
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -39,6 +42,9 @@ NAMES_REFRESH = timedelta(hours=1)
 _CURSOR_RE = re.compile(r"^updated_at:(\d{1,12})$")
 _TAG_RE = re.compile(r"<[^>]*>")
 _RETRYABLE = frozenset({408, 409, 429})
+CUSTOMER_INITIATED = "customer_initiated"
+# Source author types that are the customer (`contact` is not sent by 2.14 but costs nothing to accept).
+_CONTACT_AUTHORS = frozenset({"user", "lead", "contact"})
 
 T = TypeVar("T")
 
@@ -102,13 +108,28 @@ class IntercomHelpdesk:
         return self._incremental_sync(int(match.group(1)), now)
 
     def get_item(self, external_id: str) -> HelpdeskItem:
-        conv = self._call(
+        conv = self._find(external_id)
+        self._load_names([conv])
+        return self._to_item(conv)
+
+    def get_items(self, external_ids: Sequence[str]) -> list[HelpdeskItem]:
+        """One read per distinct id (Intercom has no batch read), in the order given; ids that are
+        gone (404) are left out, any other failure raises as in `get_item`."""
+        conversations = []
+        for external_id in dict.fromkeys(external_ids):
+            try:
+                conversations.append(self._find(external_id))
+            except HelpdeskNotFound:
+                continue
+        self._load_names(conversations)
+        return [self._to_item(conv) for conv in conversations]
+
+    def _find(self, external_id: str) -> Any:
+        return self._call(
             f"fetch conversation {external_id}",
             lambda **kw: self._client.conversations.find(external_id, **kw),
             not_found=f"Intercom conversation {external_id} not found",
         )
-        self._load_names([conv])
-        return self._to_item(conv)
 
     def item_url(self, external_id: str) -> str:
         return f"https://app.intercom.com/a/inbox/{self._workspace_id()}/inbox/conversation/{external_id}"
@@ -199,6 +220,14 @@ class IntercomHelpdesk:
         assignee_id = _id_str(conv.admin_assignee_id)
         group_id = _id_str(conv.team_assignee_id)
         tags = conv.tags.tags if conv.tags is not None and conv.tags.tags else []
+        created_at = _required_time(conv.created_at, conv_id, "created_at")
+        first_contact_at = _first_contact_at(conv, created_at)
+        first_admin_reply_at = _time(stats.first_admin_reply_at) if stats is not None else None
+        if first_admin_reply_at is not None and (
+            first_contact_at is None or first_admin_reply_at < first_contact_at
+        ):
+            # Only a reply to the customer is a first reply, never the team's own opening message.
+            first_admin_reply_at = None
         return HelpdeskItem(
             ref=TicketRef(Source.INTERCOM, conv_id),
             subject=_subject(conv),
@@ -209,12 +238,13 @@ class IntercomHelpdesk:
             assignee_id=assignee_id,
             assignee_name=(self._admin_names or {}).get(assignee_id) if assignee_id else None,
             url=self.item_url(conv_id),
-            created_at=_required_time(conv.created_at, conv_id, "created_at"),
+            created_at=created_at,
             updated_at=_required_time(conv.updated_at, conv_id, "updated_at"),
-            first_admin_reply_at=_time(stats.first_admin_reply_at) if stats is not None else None,
+            first_admin_reply_at=first_admin_reply_at,
             last_contact_reply_at=_time(stats.last_contact_reply_at) if stats is not None else None,
             waiting_since=_time(conv.waiting_since),
             tags=tuple(t.name for t in tags if t.name),
+            first_contact_at=first_contact_at,
         )
 
     # -- HTTP with retries -----------------------------------------------------------------------
@@ -260,6 +290,33 @@ def _id_str(value: Any) -> str | None:
 
 def _time(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _customer_started(source: Any) -> bool | None:
+    """Whether the customer opened the conversation: `delivered_as` decides; without it the source
+    author's type; None when Intercom says neither (e.g. a blank Twitter author)."""
+    if source is None:
+        return None
+    if source.delivered_as:
+        return source.delivered_as == CUSTOMER_INITIATED
+    author_type = source.author.type if source.author is not None else None
+    return author_type in _CONTACT_AUTHORS if author_type else None
+
+
+def _first_contact_at(conv: Any, created_at: datetime) -> datetime | None:
+    """When the customer first wrote: the opening message if they started it, else their first reply
+    (`first_contact_reply`, or `statistics.first_contact_reply_at` when that is missing), else None:
+    nobody owes a first reply to a message the team sent. An unknown origin keeps `created_at`."""
+    started = _customer_started(conv.source)
+    if started:
+        return created_at
+    reply = conv.first_contact_reply
+    stats = conv.statistics
+    first = _time(reply.created_at) if reply is not None else None
+    first = first or (_time(stats.first_contact_reply_at) if stats is not None else None)
+    if first is None and started is None:
+        return created_at
+    return first
 
 
 def _required_time(value: int | None, conv_id: str, name: str) -> datetime:

@@ -4,13 +4,18 @@ Sync is built so its API cost follows what changed, not the backlog:
 - first sync (cursor None): every open ticket, however old, from the Search *export* (plain search
   stops at 1000 results), then SLA data via show_many in chunks of 100, then a `time:<t0>` cursor
   with t0 taken before the enumeration started, so nothing changed meanwhile is lost;
-- later syncs: the cursor-based incremental export with `include=slas,users,groups`, resumed from
-  the stored `cursor:<after_cursor>` and stopped on `end_of_stream` (its `after_url` never goes away).
+- later syncs: the cursor-based incremental export with `include=slas,metric_sets,users,groups`,
+  resumed from the stored `cursor:<after_cursor>` and stopped on `end_of_stream` (its `after_url`
+  never goes away). Cursors are standard base64 with `=` padding: stored raw, percent-encoded once
+  on the way out (zenpy's `Url.build` joins query values without encoding them).
 
-zenpy drops sideloads (`slas`, `users`, `groups`) when it turns JSON into objects, so ticket reads go
-through zenpy's own request plumbing (`_build_url` / `_get(raw_response=True)`) and we map the JSON
-here. Every request still runs on zenpy's session: zenpy waits out 429 Retry-After itself, and a
-urllib3 Retry on that session retries 5xx for idempotent GET/PUT.
+Every ticket read asks for `metric_sets` too: its `reopens` and `replies` tell which SLA cycle a
+metric is in, which a `breach_at` that moves with priority cannot.
+
+zenpy drops sideloads (`slas`, `metric_sets`, `users`, `groups`) when it turns JSON into objects, so
+ticket reads go through zenpy's own request plumbing (`_build_url` / `_get(raw_response=True)`) and we
+map the JSON here. Every request still runs on zenpy's session: zenpy waits out 429 Retry-After
+itself, and a urllib3 Retry on that session retries 5xx for idempotent GET/PUT.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 from bot.domain.model import HelpdeskItem, MetricStage, SlaMetric, Source, TicketRef
 from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
 
-SIDELOADS = ("slas", "users", "groups")
+SIDELOADS = ("slas", "metric_sets", "users", "groups")
 SHOW_MANY_CHUNK = 100
 SEARCH_EXPORT_PAGE_SIZE = 1000
 # The export refuses a start_time from the last minute; one more second keeps clear of the edge.
@@ -127,11 +132,17 @@ def _subject(raw: dict[str, Any]) -> str:
 
 
 def _sla_metrics(slas: Any) -> tuple[SlaMetric, ...]:
-    """`slas.policy_metrics` to SlaMetric; stages this release does not know are skipped."""
+    """`slas.policy_metrics` to SlaMetric; stages this release does not know are skipped.
+
+    Only `metric`, `stage` and `breach_at` are read: the signed unit next to them (`"hours": 21`,
+    `"days": -141`) is a rounded restatement of breach_at relative to when Zendesk answered.
+    """
     if not isinstance(slas, dict):
         return ()
     metrics = []
     for raw in slas.get("policy_metrics") or ():
+        if not isinstance(raw, dict):
+            continue
         stage = _STAGES.get(raw.get("stage"))
         if stage is None or not raw.get("metric"):
             continue
@@ -144,6 +155,25 @@ def _sla_metrics(slas: Any) -> tuple[SlaMetric, ...]:
             )
         )
     return tuple(metrics)
+
+
+def _metric_sets(body: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+    """`metric_sets` sideload by ticket id (a top-level list, one entry per ticket)."""
+    return {
+        entry["ticket_id"]: entry
+        for entry in body.get("metric_sets") or ()
+        if isinstance(entry, dict) and "ticket_id" in entry
+    }
+
+
+def _counter(metric_set: dict[str, Any] | None, key: str, ticket_id: str) -> int:
+    """A metric-set count; 0 when Zendesk sent no metric set (deleted tickets) or no value."""
+    value = (metric_set or {}).get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise HelpdeskError(f"Zendesk sent ticket {ticket_id} metric {key} as {value!r}, expected a count")
+    return value
 
 
 def _names(body: dict[str, Any], key: str) -> dict[int, str]:
@@ -233,6 +263,19 @@ class ZendeskHelpdesk:
         )
         return self._items([body["ticket"]], body)[0]
 
+    def get_items(self, external_ids: Sequence[str]) -> list[HelpdeskItem]:
+        """show_many in chunks of 100, one call each; ids Zendesk does not return (deleted, never
+        existed) are left out. Items come back in the order asked for, each id once."""
+        for external_id in external_ids:
+            if not external_id.isdigit():
+                raise ValueError(f"Zendesk ticket ids are numeric, got {external_id[:40]!r}")
+        wanted = list(dict.fromkeys(int(external_id) for external_id in external_ids))
+        found: dict[str, HelpdeskItem] = {}
+        for start in range(0, len(wanted), SHOW_MANY_CHUNK):
+            for item in self._show_many(wanted[start : start + SHOW_MANY_CHUNK], "re-read of tickets"):
+                found[item.ref.external_id] = item
+        return [found[str(ticket_id)] for ticket_id in wanted if str(ticket_id) in found]
+
     def item_url(self, external_id: str) -> str:
         if self._base_url is not None:
             return f"{self._base_url}/agent/tickets/{external_id}"
@@ -257,10 +300,10 @@ class ZendeskHelpdesk:
             )
             return list(dict.fromkeys(int(ticket.id) for ticket in results))
 
-    def _show_many(self, ids: Sequence[int]) -> tuple[HelpdeskItem, ...]:
-        body = self._get_json(
-            self._client.tickets.endpoint(ids=list(ids), include=list(SIDELOADS)), "show_many of open tickets"
-        )
+    def _show_many(
+        self, ids: Sequence[int], action: str = "show_many of open tickets"
+    ) -> tuple[HelpdeskItem, ...]:
+        body = self._get_json(self._client.tickets.endpoint(ids=list(ids), include=list(SIDELOADS)), action)
         return self._items(body.get("tickets") or (), body)
 
     def _incremental_sync(self, kind: str, value: str | int) -> Iterator[SyncPage]:
@@ -271,6 +314,8 @@ class ZendeskHelpdesk:
             if kind == "time":
                 url = endpoint.cursor_start(start_time=value, include=list(SIDELOADS))
             else:
+                # Encoded exactly once: the cursor's "=" padding (and any "+" or "/") must reach
+                # Zendesk as %3D / %2B / %2F, and the stored cursor stays the raw after_cursor.
                 url = endpoint.cursor(cursor=quote(str(value), safe=""), include=list(SIDELOADS))
             body = self._get_json(url, "incremental ticket export")
             items = self._items(body.get("tickets") or (), body)
@@ -319,12 +364,22 @@ class ZendeskHelpdesk:
             raise HelpdeskError(f"Zendesk {action} failed inside zenpy: {type(exc).__name__}") from exc
 
     def _items(self, raws: Sequence[dict[str, Any]], body: dict[str, Any]) -> tuple[HelpdeskItem, ...]:
-        users, groups = _names(body, "users"), _names(body, "groups")
-        return tuple(self._item(raw, users, groups) for raw in raws)
+        users, groups, metric_sets = _names(body, "users"), _names(body, "groups"), _metric_sets(body)
+        return tuple(self._item(raw, users, groups, metric_sets) for raw in raws)
 
-    def _item(self, raw: dict[str, Any], users: dict[int, str], groups: dict[int, str]) -> HelpdeskItem:
+    def _item(
+        self,
+        raw: dict[str, Any],
+        users: dict[int, str],
+        groups: dict[int, str],
+        metric_sets: dict[Any, dict[str, Any]],
+    ) -> HelpdeskItem:
         ticket_id = str(raw["id"])
         assignee_id, group_id = raw.get("assignee_id"), raw.get("group_id")
+        # Zendesk lists metric sets beside the tickets; a `metric_set` nested on the ticket (where some
+        # client code looks for it) is read as well.
+        nested = raw.get("metric_set")
+        metric_set = metric_sets.get(raw["id"]) or (nested if isinstance(nested, dict) else None)
         return HelpdeskItem(
             ref=TicketRef(Source.ZENDESK, ticket_id),
             subject=_subject(raw),
@@ -339,4 +394,6 @@ class ZendeskHelpdesk:
             sla_metrics=_sla_metrics(raw.get("slas")),
             tags=tuple(raw.get("tags") or ()),
             group_name=groups.get(group_id),
+            reopens=_counter(metric_set, "reopens", ticket_id),
+            agent_replies=_counter(metric_set, "replies", ticket_id),
         )

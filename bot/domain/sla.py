@@ -88,9 +88,17 @@ def intercom_deadlines(
     if item.is_closed or item.status in INTERCOM_QUIET_STATUSES:
         return []
     is_priority = item.priority == INTERCOM_PRIORITY
-    if item.first_admin_reply_at is None:
-        if item.first_contact_at is None:
-            return []  # the team started it and the customer has not written: no reply is owed
+    answered = item.first_admin_reply_at is not None
+    if not answered and item.first_contact_at is None:
+        return []  # the team started it and the customer has not written: no reply is owed
+    if not answered and _team_started(item):
+        # Intercom may send `statistics: null` for these, hiding the first admin reply; `waiting_since`
+        # still says whether the customer waits: not waiting = answered, waiting since a later message
+        # = the team answered the first one and this is a next reply.
+        if item.waiting_since is None:
+            return []
+        answered = _utc(item.waiting_since, "waiting_since") > _utc(item.first_contact_at, "first_contact_at")
+    if not answered:
         started = _utc(item.first_contact_at, "first_contact_at")
         target = targets.first_reply_priority if is_priority else targets.first_reply_not_priority
         return [
@@ -113,6 +121,11 @@ def intercom_deadlines(
             )
         ]
     return []
+
+
+def _team_started(item: HelpdeskItem) -> bool:
+    """The customer first wrote after the conversation was created: the team opened it."""
+    return item.first_contact_at is not None and item.first_contact_at > item.created_at
 
 
 def deadlines_for(

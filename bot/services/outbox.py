@@ -263,11 +263,11 @@ class Outbox:
             )
             metadata["event_payload"] = {**(metadata.get("event_payload") or {}), "outbox_key": item.key}
             args["metadata"] = metadata
-        self.pacer.wait(prepared.channel)
         target = {"channel": prepared.channel, "thread_ts": args.get("thread_ts"), "ts": args.get("ts")}
         if not self.store.mark_sending(claim, now=self.clock(), target=target):
             log.warning("outbox_claim_lost", outbox_id=item.id, key=item.key)
             return
+        self.pacer.wait(prepared.channel)  # the slot is taken right before the request goes out
         try:
             response = self.slack.api_call(prepared.method, json=args)
         except (SlackApiError, OSError, http.client.HTTPException, urllib.error.URLError) as exc:

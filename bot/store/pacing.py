@@ -17,6 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.store.tables import ChannelPaceRow
 
 T = ChannelPaceRow.__table__
+# Added to every interval: two replicas' requests take slightly different times to reach Slack, and a
+# post landing a few milliseconds early would meet a 429.
+GUARD_SECONDS = 0.05
 
 
 class SharedPacer:
@@ -29,7 +32,7 @@ class SharedPacer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.engine = engine
-        self.interval = interval
+        self.interval = interval + GUARD_SECONDS if interval > 0 else 0.0
         self._wall = wall
         self._sleep = sleep
 

@@ -6,6 +6,13 @@ is sent, filters nest at most two levels, only searchable fields are accepted (`
 `admin_assignee_id` / `team_assignee_id` are JSON integers, every error is an `error.list`, and an
 unsupported `Intercom-Version` header is refused. The `Intercom-Version` values received are kept in
 `versions_seen`, so tests can prove the client pins the version.
+
+Conversations the team started (`delivered_as` admin_initiated, automated, operator_initiated or
+campaigns_initiated) carry the shapes Intercom sends for them (the spec's recorded examples of
+`GET /conversations/{id}` and of a user reply): an admin source author, `first_contact_reply: null`,
+`waiting_since: null` and `statistics: null` until the customer writes. A customer reply
+(`customer_reply` or `POST /conversations/{id}/reply` with `type: user`) sets `first_contact_reply`
+and `waiting_since`; `statistics.first_admin_reply_at` counts only admin replies after it.
 """
 
 from __future__ import annotations
@@ -29,6 +36,12 @@ if TYPE_CHECKING:
     from integrations.emulators.base import _Fault
 
 SUPPORTED_VERSIONS = frozenset({"2.14", "2.15"})
+CUSTOMER_INITIATED = "customer_initiated"
+# `conversation_source.delivered_as` values listed in the 2.14 spec.
+DELIVERED_AS = frozenset(
+    {CUSTOMER_INITIATED, "campaigns_initiated", "operator_initiated", "automated", "admin_initiated"}
+)
+_CONTACT_AUTHORS = frozenset({"user", "lead"})
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 150
 MAX_NESTING = 2
@@ -113,6 +126,7 @@ _UPSERT_FIELDS = frozenset(
         "tags",
         "sla_applied",
         "custom_attributes",
+        "delivered_as",
     }
 )
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -226,6 +240,11 @@ class IntercomEmulator(EmulatorServer):
 
         `subject` / `body` are shortcuts for `source.subject` / `source.body`; `tags` is a list of
         tag names (or `{"id", "name"}` dicts). `updated_at` defaults to now and never moves back.
+        `delivered_as` (fixed at creation, default `customer_initiated`) says who started it: the
+        customer (source author a `user`, `first_contact_reply` = the opening message) or the team
+        (`admin_initiated`, `automated`, `operator_initiated`, `campaigns_initiated`: admin author,
+        `first_contact_reply` and `statistics` null until `customer_reply`). `statistics=None` makes
+        statistics null; a dict (even `{}`) creates them if null and sets the named ones.
         """
         unknown = set(fields) - _UPSERT_FIELDS
         if unknown:
@@ -233,8 +252,12 @@ class IntercomEmulator(EmulatorServer):
         with self._lock:
             conv_id = str(fields["id"]) if "id" in fields else self._unused_id(self._conversations, 1000)
             existing = self._conversations.get(conv_id)
+            origin = fields.get("delivered_as")
+            if existing is not None and origin is not None and origin != _delivered_as(existing):
+                raise ValueError(f"conversation {conv_id} exists: delivered_as is fixed at creation")
             conv = existing if existing is not None else self._new_conversation(conv_id, fields)
             self._apply_fields(conv, fields)
+            self._sync_first_contact(conv, fields)
             explicit = _unix(fields.get("updated_at"))
             stamp = explicit if explicit is not None else self._now_ts()
             conv["updated_at"] = stamp if existing is None else max(conv["updated_at"], stamp)
@@ -247,6 +270,39 @@ class IntercomEmulator(EmulatorServer):
         with self._lock:
             return self._render(self._conversations[str(id)], parts=True)
 
+    def customer_reply(
+        self,
+        id: int | str,  # noqa: A002
+        *,
+        body: str = "<p>Thanks, I have a question</p>",
+        at: datetime | int | None = None,
+    ) -> dict[str, Any]:
+        """The conversation's customer writes (at `at`, default now), as through the Messenger.
+
+        Same effect as `POST /conversations/{id}/reply` with `type: user`; returns the API JSON."""
+        with self._lock:
+            conv = self._conversations[str(id)]
+            self._contact_reply(conv, body, self._at(at))
+            return self._render(conv, parts=True)
+
+    def admin_reply(
+        self,
+        id: int | str,  # noqa: A002
+        admin_id: int | str,
+        *,
+        body: str = "<p>Happy to help</p>",
+        at: datetime | int | None = None,
+        message_type: str = "comment",
+    ) -> dict[str, Any]:
+        """A registered admin replies (or adds a `note`) at `at`, default now, as through the API."""
+        if message_type not in ("comment", "note"):
+            raise ValueError(f"message_type must be comment or note, got {message_type!r}")
+        with self._lock:
+            conv = self._conversations[str(id)]
+            admin = self._admins[str(admin_id)]
+            self._admin_reply(conv, admin, message_type, body, self._at(at))
+            return self._render(conv, parts=True)
+
     def _unused_id(self, taken: dict[str, Any], base: int) -> str:
         while True:
             candidate = str(base + next(self._ids))
@@ -256,11 +312,19 @@ class IntercomEmulator(EmulatorServer):
     def _now_ts(self) -> int:
         return int(self._now().timestamp())
 
+    def _at(self, at: datetime | int | None) -> int:
+        stamp = _unix(at)
+        return self._now_ts() if stamp is None else stamp
+
     def _new_conversation(self, conv_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         created = _unix(fields.get("created_at"))
         if created is None:
             created = _unix(fields.get("updated_at")) or self._now_ts()
-        contact_id = f"contact-{conv_id}"
+        delivered_as = fields.get("delivered_as", CUSTOMER_INITIATED)
+        if delivered_as not in DELIVERED_AS:
+            raise ValueError(f"delivered_as must be one of {sorted(DELIVERED_AS)}, got {delivered_as!r}")
+        customer_started = delivered_as == CUSTOMER_INITIATED
+        customer = _default_customer(conv_id)
         return {
             "type": "conversation",
             "id": conv_id,
@@ -272,20 +336,18 @@ class IntercomEmulator(EmulatorServer):
             "source": {
                 "type": "conversation",
                 "id": f"src-{conv_id}",
-                "delivered_as": "customer_initiated",
+                "delivered_as": delivered_as,
                 "subject": "",
                 "body": "",
-                "author": {
-                    "type": "user",
-                    "id": contact_id,
-                    "name": "Customer",
-                    "email": "customer@example.com",
-                },
+                "author": customer if customer_started else self._team_author(delivered_as, fields),
                 "attachments": [],
                 "url": None,
                 "redacted": False,
             },
-            "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": contact_id}]},
+            "contacts": {
+                "type": "contact.list",
+                "contacts": [{"type": "contact", "id": customer["id"], "external_id": None}],
+            },
             "first_contact_reply": None,
             "admin_assignee_id": None,
             "team_assignee_id": None,
@@ -295,15 +357,7 @@ class IntercomEmulator(EmulatorServer):
             "tags": {"type": "tag.list", "tags": []},
             "priority": "not_priority",
             "sla_applied": None,
-            "statistics": {
-                "type": "conversation_statistics",
-                **dict.fromkeys(_STAT_TIMESTAMPS),
-                **dict.fromkeys(_STAT_INTEGERS[:5]),
-                "last_closed_by_id": None,
-                "count_reopens": 0,
-                "count_assignments": 0,
-                "count_conversation_parts": 0,
-            },
+            "statistics": _blank_statistics() if customer_started else None,
             "conversation_rating": None,
             "teammates": None,
             "custom_attributes": {},
@@ -311,6 +365,44 @@ class IntercomEmulator(EmulatorServer):
             "ai_agent": None,
             "ai_agent_participated": False,
         }
+
+    def _team_author(self, delivered_as: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Who sent a team-started conversation: the spec's examples show an `admin` author (the
+        Operator bot-admin for custom bots); here the assignee if registered, else the first admin."""
+        if delivered_as == "operator_initiated":
+            return {
+                "type": "admin",
+                "id": "0",
+                "name": "Operator",
+                "email": f"operator+{self.app_id}@intercom.io",
+            }
+        assignee = fields.get("admin_assignee_id")
+        admin = self._admins.get(str(assignee)) if assignee is not None else None
+        admin = admin or next(iter(self._admins.values()), None)
+        if admin is None:
+            return {"type": "admin", "id": "0", "name": "Workspace admin", "email": None}
+        return _admin_author(admin)
+
+    def _customer(self, conv: dict[str, Any]) -> dict[str, Any]:
+        """The contact who writes on this conversation: the source author when the customer started it."""
+        author = conv["source"].get("author") or {}
+        if _delivered_as(conv) == CUSTOMER_INITIATED and author.get("type") in _CONTACT_AUTHORS:
+            return dict(author)
+        return _default_customer(conv["id"])
+
+    @staticmethod
+    def _sync_first_contact(conv: dict[str, Any], fields: dict[str, Any]) -> None:
+        """A customer-started conversation's first contact reply is its opening message."""
+        if _delivered_as(conv) != CUSTOMER_INITIATED:
+            return
+        conv["first_contact_reply"] = {
+            "created_at": conv["created_at"],
+            "type": conv["source"]["type"],
+            "url": conv["source"]["url"],
+        }
+        stats = conv["statistics"]
+        if stats is not None and "first_contact_reply_at" not in (fields.get("statistics") or {}):
+            stats["first_contact_reply_at"] = conv["created_at"]
 
     def _apply_fields(self, conv: dict[str, Any], fields: dict[str, Any]) -> None:
         for key in ("title", "read", "custom_attributes"):
@@ -330,10 +422,16 @@ class IntercomEmulator(EmulatorServer):
             conv["priority"] = fields["priority"]
         self._apply_state(conv, fields)
         source = dict(fields.get("source") or {})
+        if "delivered_as" in source:
+            raise TypeError("pass delivered_as=..., not inside source=: it is fixed at creation")
         for key in ("subject", "body"):
             if key in fields:
                 source[key] = fields[key]
         conv["source"].update(source)
+        if "statistics" in fields and fields["statistics"] is None:
+            conv["statistics"] = None
+        elif "statistics" in fields and conv["statistics"] is None:
+            conv["statistics"] = _blank_statistics()
         for name, value in (fields.get("statistics") or {}).items():
             if name in _STAT_TIMESTAMPS:
                 conv["statistics"][name] = _unix(value)
@@ -565,13 +663,21 @@ class IntercomEmulator(EmulatorServer):
         }
 
     # -- writing conversations -------------------------------------------------------------------
-    def _touch(self, conv: dict[str, Any]) -> int:
-        now = self._now_ts()
+    def _touch(self, conv: dict[str, Any], at: int | None = None) -> int:
+        now = self._now_ts() if at is None else at
         conv["updated_at"] = max(conv["updated_at"], now)
         return now
 
-    def _add_part(self, conv: dict[str, Any], part_type: str, admin: dict[str, Any], **extra: Any) -> None:
-        now = self._now_ts()
+    def _add_part(
+        self,
+        conv: dict[str, Any],
+        part_type: str,
+        author: dict[str, Any],
+        *,
+        at: int | None = None,
+        **extra: Any,
+    ) -> None:
+        now = self._now_ts() if at is None else at
         part = {
             "type": "conversation_part",
             "id": str(next(self._ids) + 500_000),
@@ -581,14 +687,54 @@ class IntercomEmulator(EmulatorServer):
             "updated_at": now,
             "notified_at": now,
             "assigned_to": None,
-            "author": {"type": "admin", "id": admin["id"], "name": admin["name"], "email": admin["email"]},
+            "author": dict(author),
             "attachments": [],
             "external_id": None,
             "redacted": False,
             **extra,
         }
         self._parts[conv["id"]].append(part)
-        conv["statistics"]["count_conversation_parts"] += 1
+        if conv["statistics"] is not None:
+            conv["statistics"]["count_conversation_parts"] += 1
+
+    def _admin_reply(
+        self, conv: dict[str, Any], admin: dict[str, Any], message_type: str, body: str, at: int
+    ) -> None:
+        """A comment stops the customer waiting; it is the first admin reply only if it comes after the
+        first contact reply (`first_admin_reply_at`: "Time of first admin reply after
+        first_contact_reply_at"), so the team's own opening messages never count."""
+        self._touch(conv, at)
+        self._add_part(conv, message_type, _admin_author(admin), at=at, body=body)
+        if message_type != "comment":
+            return
+        conv["waiting_since"] = None
+        stats = conv["statistics"]
+        if stats is None:
+            return
+        first_contact = (conv["first_contact_reply"] or {}).get("created_at")
+        if stats["first_admin_reply_at"] is None and first_contact is not None and at >= first_contact:
+            stats["first_admin_reply_at"] = at
+            stats["time_to_admin_reply"] = at - first_contact
+        stats["last_admin_reply_at"] = at
+
+    def _contact_reply(self, conv: dict[str, Any], body: str, at: int) -> None:
+        """The customer writes: reopens a closed or snoozed conversation (an `open` part, as in the
+        spec's recorded user reply), sets `first_contact_reply` once and `waiting_since` unless the
+        customer is already waiting. Null statistics stay null, as in that recorded reply."""
+        reopened = conv["state"] != "open"
+        stats = conv["statistics"]
+        if conv["state"] == "closed" and stats is not None:
+            stats["count_reopens"] += 1
+        conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
+        self._touch(conv, at)
+        self._add_part(conv, "open" if reopened else "comment", self._customer(conv), at=at, body=body)
+        if conv["first_contact_reply"] is None:
+            conv["first_contact_reply"] = {"created_at": at, "type": conv["source"]["type"], "url": None}
+        if stats is not None:
+            stats["first_contact_reply_at"] = stats["first_contact_reply_at"] or at
+            stats["last_contact_reply_at"] = at
+        if conv["waiting_since"] is None:
+            conv["waiting_since"] = at
 
     def _update_conversation(self, req: RecordedRequest, params: dict[str, str]) -> Response:
         conv = self._conversation_or_404(params["id"])
@@ -610,23 +756,40 @@ class IntercomEmulator(EmulatorServer):
     def _reply(self, req: RecordedRequest, params: dict[str, str]) -> Response:
         conv = self._conversation_or_404(params["id"])
         body = self._body(req)
+        if body.get("type") == "user":
+            return self._reply_as_contact(conv, body)
         message_type = body.get("message_type")
         if message_type not in ("comment", "note"):
             raise _ApiError(400, "parameter_invalid", "message_type must be comment or note")
         if body.get("type") != "admin":
-            raise _ApiError(400, "parameter_invalid", "type must be admin")
+            raise _ApiError(400, "parameter_invalid", "type must be admin or user")
         admin = self._admin_or_error(body)
         if not body.get("body"):
             raise _ApiError(400, "parameter_not_found", "body not specified")
-        now = self._touch(conv)
-        self._add_part(conv, message_type, admin, body=body["body"])
-        if message_type == "comment":
-            stats = conv["statistics"]
-            if stats["first_admin_reply_at"] is None:
-                stats["first_admin_reply_at"] = now
-                stats["time_to_admin_reply"] = now - conv["created_at"]
-            stats["last_admin_reply_at"] = now
-            conv["waiting_since"] = None
+        self._admin_reply(conv, admin, message_type, body["body"], self._now_ts())
+        return Response(200, self._render(conv, parts=True))
+
+    def _reply_as_contact(self, conv: dict[str, Any], body: dict[str, Any]) -> Response:
+        """`contact_reply_conversation_request`: a comment by the conversation's contact, named by
+        intercom_user_id, email or user_id (the emulator's contacts have no external id)."""
+        if body.get("message_type") != "comment":
+            raise _ApiError(400, "parameter_invalid", "message_type must be comment for a user reply")
+        if not body.get("body"):
+            raise _ApiError(400, "parameter_not_found", "body not specified")
+        keys = ("intercom_user_id", "email", "user_id")
+        given = {key: str(body[key]) for key in keys if body.get(key) not in (None, "")}
+        if not given:
+            raise _ApiError(400, "parameter_not_found", "intercom_user_id, email or user_id not specified")
+        customer = self._customer(conv)
+        known = {"intercom_user_id": customer["id"], "email": customer["email"], "user_id": None}
+        if any(value != known[key] for key, value in given.items()):
+            raise _ApiError(404, "not_found", "Resource Not Found")  # the spec's 404 example
+        at = body.get("created_at")
+        if at is None:
+            at = self._now_ts()
+        elif not isinstance(at, int) or isinstance(at, bool):
+            raise _ApiError(400, "parameter_invalid", "created_at must be a unix timestamp")
+        self._contact_reply(conv, body["body"], at)
         return Response(200, self._render(conv, parts=True))
 
     def _manage(self, req: RecordedRequest, params: dict[str, str]) -> Response:
@@ -638,31 +801,34 @@ class IntercomEmulator(EmulatorServer):
                 400, "parameter_invalid", "message_type must be assignment, close, open or snoozed"
             )
         admin = self._admin_or_error(body)
+        author = _admin_author(admin)
+        if message_type == "snoozed":
+            until = body.get("snoozed_until")
+            if not isinstance(until, int) or isinstance(until, bool):
+                raise _ApiError(400, "parameter_invalid", "snoozed_until must be a unix timestamp")
         now = self._touch(conv)
-        stats = conv["statistics"]
+        # Null statistics (team-started conversations) stay null: there is nothing to count into.
+        stats = conv["statistics"] if conv["statistics"] is not None else _blank_statistics()
         if message_type == "assignment":
             assigned_to = self._assign(conv, body)
             stats["first_assignment_at"] = stats["first_assignment_at"] or now
             stats["last_assignment_at"] = now
             stats["count_assignments"] += 1
-            self._add_part(conv, "assignment", admin, body=body.get("body"), assigned_to=assigned_to)
+            self._add_part(conv, "assignment", author, body=body.get("body"), assigned_to=assigned_to)
         elif message_type == "close":
             conv["state"], conv["open"], conv["snoozed_until"] = "closed", False, None
             stats["first_close_at"] = stats["first_close_at"] or now
             stats["last_close_at"] = now
             stats["last_closed_by_id"] = admin["id"]
-            self._add_part(conv, "close", admin, body=body.get("body"), state="closed")
+            self._add_part(conv, "close", author, body=body.get("body"), state="closed")
         elif message_type == "open":
             if conv["state"] == "closed":
                 stats["count_reopens"] += 1
             conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
-            self._add_part(conv, "open", admin, state="open")
+            self._add_part(conv, "open", author, state="open")
         else:
-            until = body.get("snoozed_until")
-            if not isinstance(until, int) or isinstance(until, bool):
-                raise _ApiError(400, "parameter_invalid", "snoozed_until must be a unix timestamp")
-            conv["state"], conv["open"], conv["snoozed_until"] = "snoozed", True, until
-            self._add_part(conv, "snoozed", admin, state="snoozed")
+            conv["state"], conv["open"], conv["snoozed_until"] = "snoozed", True, body["snoozed_until"]
+            self._add_part(conv, "snoozed", author, state="snoozed")
         return Response(200, self._render(conv, parts=True))
 
     def _assign(self, conv: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | None:
@@ -698,6 +864,31 @@ class IntercomEmulator(EmulatorServer):
         if all(t["id"] != tag_id for t in conv["tags"]["tags"]):
             conv["tags"]["tags"].append(tag)
         return Response(200, tag)
+
+
+# -- conversation shapes ----------------------------------------------------------------------------
+def _delivered_as(conv: dict[str, Any]) -> str:
+    return str(conv["source"].get("delivered_as") or CUSTOMER_INITIATED)
+
+
+def _default_customer(conv_id: str) -> dict[str, Any]:
+    return {"type": "user", "id": f"contact-{conv_id}", "name": "Customer", "email": "customer@example.com"}
+
+
+def _admin_author(admin: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "admin", "id": admin["id"], "name": admin["name"], "email": admin["email"]}
+
+
+def _blank_statistics() -> dict[str, Any]:
+    return {
+        "type": "conversation_statistics",
+        **dict.fromkeys(_STAT_TIMESTAMPS),
+        **dict.fromkeys(_STAT_INTEGERS[:5]),
+        "last_closed_by_id": None,
+        "count_reopens": 0,
+        "count_assignments": 0,
+        "count_conversation_parts": 0,
+    }
 
 
 # -- search query evaluation ------------------------------------------------------------------------

@@ -87,6 +87,7 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
         age=timedelta(hours=2),
         slas=(),
         tags=(),
+        replies=0,
     ):
         zd.upsert_ticket(
             id=tid,
@@ -101,6 +102,7 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
             created_at=now - age,
             updated_at=now - min(age, timedelta(minutes=5)),
             slas={"policy_metrics": list(slas)},
+            replies=replies,
         )
 
     ticket(
@@ -117,10 +119,11 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
         priority="high",
         assignee=502,
         slas=[
-            _metric("first_reply_time", "achieved", None),
+            _metric("first_reply_time", "achieved", now - timedelta(hours=1)),
             _metric("next_reply_time", "active", now + timedelta(minutes=20)),
         ],
         tags=["refunds"],
+        replies=1,  # the customer wrote again after the agent's first reply
     )
     ticket(
         103,
@@ -137,7 +140,12 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
         priority="low",
         slas=[_metric("first_reply_time", "active", now + timedelta(hours=6))],
     )
-    ticket(105, "Invoice copy for October", slas=[_metric("first_reply_time", "achieved", None)])
+    ticket(
+        105,
+        "Invoice copy for October",
+        slas=[_metric("first_reply_time", "achieved", now - timedelta(minutes=30))],
+        replies=1,
+    )
     ticket(
         106,
         "Account frozen after KYC check",

@@ -1,15 +1,31 @@
 """A strict local Zendesk Support API emulator for tests and `deskwatch demo`.
 
 It serves the handful of endpoints Deskwatch calls through zenpy, shaped after Zendesk's OAS
-(`TicketObject`, `CursorBasedExportIncrementalTicketsResponse`, `SearchExportResponse`), and it
-reproduces the traps a lenient fake would hide (see shared/API-PITFALLS.md):
+(`TicketObject`, `TicketMetricObject`, `CursorBasedExportIncrementalTicketsResponse`,
+`SearchExportResponse`) and recorded real responses, and it reproduces the traps a lenient fake
+would hide (see shared/API-PITFALLS.md):
 
-- `slas` is sideloaded only when `include=slas` is asked for, never otherwise;
+- `slas` and `metric_sets` are sideloaded only when `include=` asks for them, never otherwise;
+  `slas` sits on each ticket, `metric_sets` is a top-level list keyed by `ticket_id` (none for
+  deleted tickets, whose metrics Zendesk no longer serves);
+- `slas.policy_metrics[]` entries carry one signed unit (`minutes`, `hours` or `days`) computed
+  from the emulator clock, negative once `breach_at` has passed, as a live response does:
+  `{"breach_at": ..., "stage": "achieved", "metric": "first_reply_time", "days": -141}`;
+- export cursors are standard base64 with `=` padding (URLs carry `%3D`), shaped like Zendesk's
+  `base64("<generated_timestamp>.0||<position>|")`; a cursor whose padding was stripped or that was
+  URL-encoded twice is a 400;
 - the cursor export keeps `after_url` on its last page (`end_of_stream: true`), and that cursor,
   requested later, returns the tickets changed since; each ticket appears once, at its latest state;
+  a page started from `start_time` has null `before_cursor` / `before_url`;
+- deleted tickets are 404 on show, missing from show_many and search, and listed by the export
+  with `status: "deleted"`;
 - `start_time` must be at least a minute old; show_many takes at most 100 ids; plain search stops
   at 1000 results (422) while still linking the next page;
 - credentials are checked on every call (HTTP Basic `{email}/token:{token}`).
+
+Tests move tickets through their life with `upsert_ticket`, `agent_reply`, `requester_comment`,
+`set_priority` and `delete_ticket`; each bumps `updated_at` so the change shows up in the export,
+and the ticket's metric set (`replies`, `reopens`, stations, timestamps) follows along.
 
 Search understands a deliberately small query language (`type:ticket`, `status`, `priority`,
 `group`, `assignee`, `tags`, `created`, `updated`); anything else is a 400 naming the term, so a
@@ -20,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hmac
 import json
 import re
@@ -32,13 +49,18 @@ from urllib.parse import urlencode
 from integrations.emulators.base import EmulatorServer, RecordedRequest, Response, _Fault
 
 TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+UNSOLVED_STATUSES = frozenset({"new", "open", "pending", "hold"})
 PRIORITIES = ("low", "normal", "high", "urgent")
 SLA_STAGES = frozenset({"active", "paused", "achieved"})
-SIDELOADS = frozenset({"slas", "users", "groups"})
+# Metrics an agent's public reply fulfils (first reply, and each next reply after a requester comment).
+REPLY_METRICS = frozenset({"first_reply_time", "next_reply_time"})
+SIDELOADS = frozenset({"slas", "metric_sets", "users", "groups"})
 SHOW_MANY_MAX_IDS = 100
 SEARCH_RESULT_LIMIT = 1000
 EXPORT_MAX_PAGE_SIZE = 1000
 START_TIME_MIN_AGE = timedelta(seconds=60)
+# Ticket metric ids are their own sequence in Zendesk; a fixed offset keeps them distinct from ticket ids.
+METRIC_SET_ID_OFFSET = 5_527_084_700_000
 
 _TICKET_FIELDS = frozenset(
     {
@@ -54,11 +76,17 @@ _TICKET_FIELDS = frozenset(
         "created_at",
         "updated_at",
         "slas",
+        "reopens",
+        "replies",
     }
 )
 _UPDATABLE_FIELDS = frozenset({"subject", "status", "priority", "group_id", "assignee_id", "tags", "comment"})
+_SLA_KEYS = frozenset({"breach_at", "stage", "metric"})
+_SLA_UNITS = frozenset({"minutes", "hours", "days"})
 _TOKEN_RE = re.compile(r'(?:[^\s"]+|"[^"]*")+')
 _TERM_RE = re.compile(r'^(?P<field>[a-z_]+)(?P<op><=|>=|:|<|>)(?P<value>"[^"]*"|\S+)$')
+_EXPORT_AFTER_RE = re.compile(r"(?P<ts>\d+)\.0\|\|(?P<pos>\d+)\|")
+_EXPORT_BEFORE_RE = re.compile(r"\|(?P<ts>\d+)\.0\|\|(?P<pos>\d+)")
 
 
 def _utc_now() -> datetime:
@@ -83,6 +111,10 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else _iso(value)
+
+
 def _optional_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
@@ -91,8 +123,18 @@ def _optional_int(value: Any, name: str) -> int | None:
     return value
 
 
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return value
+
+
 def _normalise_slas(slas: Any) -> dict[str, Any] | None:
-    """Validate a ticket's `slas` sideload and store breach_at as Zendesk's ISO string."""
+    """Validate a ticket's `slas` and keep only what is stored: breach_at, stage, metric.
+
+    The signed unit (`minutes`/`hours`/`days`) is computed on every read from the emulator clock, so
+    a caller-supplied one would silently disagree with breach_at: it is refused.
+    """
     if slas is None:
         return None
     if not isinstance(slas, dict) or not isinstance(slas.get("policy_metrics"), list):
@@ -101,6 +143,15 @@ def _normalise_slas(slas: Any) -> dict[str, Any] | None:
     for raw in slas["policy_metrics"]:
         if not isinstance(raw, dict) or not isinstance(raw.get("metric"), str):
             raise ValueError(f"slas.policy_metrics entry needs a 'metric' name: {raw!r}")
+        units = set(raw) & _SLA_UNITS
+        if units:
+            raise ValueError(
+                f"slas.policy_metrics {raw['metric']}: {sorted(units)} are computed from breach_at and the "
+                "emulator clock; leave them out"
+            )
+        unknown = set(raw) - _SLA_KEYS
+        if unknown:
+            raise ValueError(f"slas.policy_metrics {raw['metric']}: unknown keys {sorted(unknown)}")
         if raw.get("stage") not in SLA_STAGES:
             raise ValueError(f"slas stage must be one of {sorted(SLA_STAGES)}, got {raw.get('stage')!r}")
         breach_at = raw.get("breach_at")
@@ -111,29 +162,91 @@ def _normalise_slas(slas: Any) -> dict[str, Any] | None:
                 "breach_at": None if breach_at is None else _iso(_as_utc(breach_at, "breach_at")),
                 "stage": raw["stage"],
                 "metric": raw["metric"],
-                "hours": int(raw.get("hours", 0)),
-                "minutes": int(raw.get("minutes", 0)),
-                "days": int(raw.get("days", 0)),
             }
         )
     return {"policy_metrics": metrics}
 
 
-def _encode_cursor(*parts: object) -> str:
-    raw = ":".join(str(p) for p in parts).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _signed_unit(breach_at: datetime, now: datetime) -> tuple[str, int]:
+    """Time left to `breach_at` (negative once past) in one unit, as Zendesk reports it.
+
+    Recorded responses show `"hours": 21`, `"days": 7`, `"days": -141`: minutes under an hour, hours
+    under a day, days beyond, each rounded to the nearest whole unit (so 23h40m reads `"hours": 24`).
+    """
+    seconds = (breach_at - now).total_seconds()
+    magnitude = abs(seconds)
+    if magnitude < 3600:
+        unit, size = "minutes", 60
+    elif magnitude < 86_400:
+        unit, size = "hours", 3600
+    else:
+        unit, size = "days", 86_400
+    value = int(magnitude / size + 0.5)
+    return unit, value if seconds >= 0 else -value
 
 
-def _decode_cursor(token: str, kind: str, arity: int) -> list[int] | None:
-    """Opaque cursors are base64url("kind:n:..."); anything else is None (the caller answers 400)."""
+def _minutes(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+def _minutes_pair(value: int | None) -> dict[str, int | None]:
+    """`{calendar, business}`; the emulator has no schedules, so business time equals calendar time."""
+    return {"calendar": value, "business": value}
+
+
+def _b64(raw: str) -> str:
+    return base64.b64encode(raw.encode()).decode()
+
+
+def _unb64(token: str) -> str | None:
+    """Strict standard base64: padding required, and only the canonical encoding is accepted."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        raw = base64.b64decode(token, validate=True)
+        text = raw.decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    parts = raw.split(":")
-    if len(parts) != arity + 1 or parts[0] != kind or not all(p.lstrip("-").isdigit() for p in parts[1:]):
+    return text if base64.b64encode(raw).decode() == token else None
+
+
+def _export_cursor(timestamp: int, position: int, *, before: bool = False) -> str:
+    """Zendesk's shape, `base64("<ts>.0||<id>|")` after / `base64("|<ts>.0||<id>")` before; the
+    emulator puts its change-log position where Zendesk puts a ticket id."""
+    return _b64(f"|{timestamp}.0||{position}" if before else f"{timestamp}.0||{position}|")
+
+
+def _decode_export_cursor(token: str) -> tuple[int, int] | None:
+    """(timestamp, position) of an export cursor, or None (the caller answers 400)."""
+    text = _unb64(token)
+    if text is None:
         return None
-    return [int(p) for p in parts[1:]]
+    match = _EXPORT_AFTER_RE.fullmatch(text) or _EXPORT_BEFORE_RE.fullmatch(text)
+    return None if match is None else (int(match["ts"]), int(match["pos"]))
+
+
+def _search_cursor(created_micros: int, ticket_id: int) -> str:
+    """Search export cursors are base64 JSON in Zendesk (`eyJmaWVsZCI6ImNyZWF0ZWRfYXQi...fQ==`)."""
+    state = {
+        "field": "created_at",
+        "desc": False,
+        "tieBreakField": "id",
+        "sortValues": [created_micros, ticket_id],
+    }
+    return _b64(json.dumps(state, separators=(",", ":")))
+
+
+def _decode_search_cursor(token: str) -> tuple[int, int] | None:
+    text = _unb64(token)
+    if text is None:
+        return None
+    try:
+        values = json.loads(text).get("sortValues")
+    except (ValueError, AttributeError):
+        return None
+    if not (isinstance(values, list) and len(values) == 2 and all(isinstance(v, int) for v in values)):
+        return None
+    return values[0], values[1]
 
 
 def _error(status: int, error: str, description: str, **extra: Any) -> Response:
@@ -146,6 +259,28 @@ class _BadRequest(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.body)
         self.response = response
+
+
+@dataclass
+class _Metrics:
+    """What Zendesk's ticket metric set tracks, kept up to date by every mutation."""
+
+    created_at: datetime
+    reopens: int = 0
+    replies: int = 0
+    assignee_stations: int = 0
+    group_stations: int = 0
+    initially_assigned_at: datetime | None = None
+    assigned_at: datetime | None = None
+    assignee_updated_at: datetime | None = None
+    requester_updated_at: datetime | None = None
+    status_updated_at: datetime | None = None
+    latest_comment_added_at: datetime | None = None
+    first_reply_at: datetime | None = None
+    first_solved_at: datetime | None = None
+    solved_at: datetime | None = None
+    # seconds spent in each status before its latest change, for the wait-time metrics
+    seconds_in: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,6 +297,7 @@ class _Ticket:
     created_at: datetime
     updated_at: datetime
     slas: dict[str, Any] | None
+    metrics: _Metrics
     seq: int = 0  # position of this ticket's latest change in the change log
     generated_at: datetime = field(default_factory=_utc_now)
     deleted: bool = False
@@ -240,6 +376,8 @@ class ZendeskEmulator(EmulatorServer):
     def upsert_ticket(self, **fields: Any) -> dict[str, Any]:
         """Create or update a ticket (omitted fields keep their value) and log the change.
 
+        Besides the ticket fields, `reopens` and `replies` set the metric set's counters outright
+        (otherwise a solved ticket set back to an unsolved status counts a reopen, as in Zendesk).
         Returns the ticket as the API shows it, with its `slas`.
         """
         unknown = set(fields) - _TICKET_FIELDS
@@ -251,11 +389,12 @@ class ZendeskEmulator(EmulatorServer):
         assert ticket_id is not None
         with self._lock:
             now = self._now()
-            current = self._tickets.get(ticket_id)
-            if current is not None and current.deleted:
+            stored = self._tickets.get(ticket_id)
+            if stored is not None and stored.deleted:
                 raise ValueError(f"ticket {ticket_id} was deleted")
-            if current is None:
-                current = _Ticket(
+            if stored is None:
+                created = _as_utc(fields["created_at"], "created_at") if "created_at" in fields else now
+                ticket = _Ticket(
                     id=ticket_id,
                     subject="",
                     description="",
@@ -265,27 +404,109 @@ class ZendeskEmulator(EmulatorServer):
                     assignee_id=None,
                     requester_id=None,
                     tags=[],
-                    created_at=now,
-                    updated_at=now,
+                    created_at=created,
+                    updated_at=created,
                     slas=None,
+                    metrics=_Metrics(
+                        created_at=created,
+                        requester_updated_at=created,  # the description is the requester's first comment
+                        status_updated_at=created,
+                        latest_comment_added_at=created,
+                    ),
                 )
-                previous_updated = None
+                stamp = max(now, created)
             else:
-                previous_updated = current.updated_at
-            ticket = self._apply_fields(current, fields)
-            if "updated_at" in fields:
-                ticket.updated_at = _as_utc(fields["updated_at"], "updated_at")
-                if previous_updated is not None and ticket.updated_at < previous_updated:
-                    raise ValueError(
-                        f"ticket {ticket_id}: updated_at {_iso(ticket.updated_at)} is before "
-                        f"its current updated_at {_iso(previous_updated)}"
+                ticket = copy.deepcopy(stored)  # a refused change leaves the stored ticket untouched
+                stamp = max(now, stored.updated_at)
+                if "created_at" in fields:
+                    ticket.created_at = ticket.metrics.created_at = _as_utc(
+                        fields["created_at"], "created_at"
                     )
-            elif previous_updated is not None:
-                ticket.updated_at = max(now, previous_updated)
-            elif "created_at" in fields:
-                ticket.updated_at = max(now, ticket.created_at)
-            self._tickets[ticket_id] = ticket
-            self._log_change(ticket)
+            if "updated_at" in fields:
+                stamp = _as_utc(fields["updated_at"], "updated_at")
+                if stored is not None and stamp < stored.updated_at:
+                    raise ValueError(
+                        f"ticket {ticket_id}: updated_at {_iso(stamp)} is before "
+                        f"its current updated_at {_iso(stored.updated_at)}"
+                    )
+            self._apply_fields(ticket, fields, stamp)
+            if "reopens" in fields:
+                ticket.metrics.reopens = _count(fields["reopens"], "reopens")
+            if "replies" in fields:
+                ticket.metrics.replies = _count(fields["replies"], "replies")
+            self._commit(ticket, stamp)
+            return self._ticket_json(ticket, include={"slas"})
+
+    def agent_reply(
+        self,
+        ticket_id: int,
+        *,
+        at: datetime | str | None = None,
+        status: str | None = None,
+        slas: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A public agent comment: `replies` + 1, and the active reply metrics (first/next reply
+        time) become `achieved`, keeping their breach_at. `status` submits the reply as that status
+        (e.g. "pending"); `slas` replaces the SLA state outright instead. Returns the ticket JSON."""
+        with self._lock:
+            ticket, stamp = self._editable(ticket_id, at)
+            self._record_agent_reply(ticket, stamp)
+            if status is not None:
+                self._apply_fields(ticket, {"status": status}, stamp)
+            if slas is not None:
+                ticket.slas = _normalise_slas(slas)
+            self._commit(ticket, stamp)
+            return self._ticket_json(ticket, include={"slas"})
+
+    def requester_comment(
+        self,
+        ticket_id: int,
+        *,
+        at: datetime | str | None = None,
+        slas: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The requester writes again: a pending, on-hold or solved ticket goes back to open (a
+        solved one counts a reopen); a closed ticket refuses, as Zendesk makes a follow-up instead.
+        `slas` sets the SLA state the comment starts (e.g. a new active next_reply_time)."""
+        with self._lock:
+            ticket, stamp = self._editable(ticket_id, at)
+            if ticket.status == "closed":
+                raise ValueError(f"ticket {ticket_id} is closed: Zendesk takes a reply as a follow-up ticket")
+            ticket.metrics.requester_updated_at = stamp
+            ticket.metrics.latest_comment_added_at = stamp
+            if ticket.status in ("pending", "hold", "solved"):
+                self._set_status(ticket, "open", stamp)
+            if slas is not None:
+                ticket.slas = _normalise_slas(slas)
+            self._commit(ticket, stamp)
+            return self._ticket_json(ticket, include={"slas"})
+
+    def set_priority(
+        self,
+        ticket_id: int,
+        priority: str | None,
+        *,
+        breach_at: datetime | str | None = None,
+        metric: str | None = None,
+        at: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """Change the priority and, as the SLA policy's new target does, move `breach_at` of the
+        active metrics (only `metric` when given). Replies and reopens stay as they are."""
+        with self._lock:
+            ticket, stamp = self._editable(ticket_id, at)
+            self._apply_fields(ticket, {"priority": priority}, stamp)
+            if breach_at is not None:
+                moved = _iso(_as_utc(breach_at, "breach_at"))
+                targets = [
+                    m
+                    for m in (ticket.slas or {}).get("policy_metrics", ())
+                    if m["stage"] == "active" and metric in (None, m["metric"])
+                ]
+                if not targets:
+                    raise ValueError(f"ticket {ticket_id} has no active {metric or 'SLA'} metric to move")
+                for target in targets:
+                    target["breach_at"] = moved
+            self._commit(ticket, stamp)
             return self._ticket_json(ticket, include={"slas"})
 
     def delete_ticket(self, id: int) -> None:  # noqa: A002
@@ -296,8 +517,7 @@ class ZendeskEmulator(EmulatorServer):
                 raise KeyError(f"no ticket {id}")
             ticket.deleted = True
             ticket.status = "deleted"
-            ticket.updated_at = max(self._now(), ticket.updated_at)
-            self._log_change(ticket)
+            self._commit(ticket, max(self._now(), ticket.updated_at))
 
     def comments(self, ticket_id: int) -> list[dict[str, Any]]:
         """Comments posted through the API (PUT with `comment`), oldest first."""
@@ -309,7 +529,31 @@ class ZendeskEmulator(EmulatorServer):
         with self._lock:
             return self._ticket_json(self._tickets[ticket_id], include={"slas"})
 
-    def _apply_fields(self, ticket: _Ticket, fields: dict[str, Any]) -> _Ticket:
+    def metric_set(self, ticket_id: int) -> dict[str, Any]:
+        """The ticket's entry in an `include=metric_sets` sideload (for assertions)."""
+        with self._lock:
+            return self._metric_set_json(self._tickets[ticket_id])
+
+    def _editable(self, ticket_id: int, at: datetime | str | None) -> tuple[_Ticket, datetime]:
+        """A working copy of a live ticket and the time of the change (never before updated_at)."""
+        stored = self._tickets.get(ticket_id)
+        if stored is None or stored.deleted:
+            raise KeyError(f"no ticket {ticket_id}")
+        if at is None:
+            return copy.deepcopy(stored), max(self._now(), stored.updated_at)
+        stamp = _as_utc(at, "at")
+        if stamp < stored.updated_at:
+            raise ValueError(
+                f"ticket {ticket_id}: at {_iso(stamp)} is before its updated_at {_iso(stored.updated_at)}"
+            )
+        return copy.deepcopy(stored), stamp
+
+    def _commit(self, ticket: _Ticket, stamp: datetime) -> None:
+        ticket.updated_at = stamp
+        self._tickets[ticket.id] = ticket
+        self._log_change(ticket)
+
+    def _apply_fields(self, ticket: _Ticket, fields: dict[str, Any], at: datetime) -> None:
         if "subject" in fields:
             ticket.subject = str(fields["subject"] or "")
         if "description" in fields:
@@ -317,24 +561,61 @@ class ZendeskEmulator(EmulatorServer):
         if "status" in fields:
             if fields["status"] not in TICKET_STATUSES:
                 raise ValueError(f"status must be one of {TICKET_STATUSES}, got {fields['status']!r}")
-            ticket.status = fields["status"]
+            self._set_status(ticket, fields["status"], at)
         if "priority" in fields:
             if fields["priority"] is not None and fields["priority"] not in PRIORITIES:
                 raise ValueError(f"priority must be one of {PRIORITIES} or None, got {fields['priority']!r}")
             ticket.priority = fields["priority"]
-        for name in ("group_id", "assignee_id", "requester_id"):
-            if name in fields:
-                setattr(ticket, name, _optional_int(fields[name], name))
+        if "assignee_id" in fields:
+            assignee = _optional_int(fields["assignee_id"], "assignee_id")
+            if assignee is not None and assignee != ticket.assignee_id:
+                ticket.metrics.assignee_stations += 1
+                ticket.metrics.assigned_at = at
+                ticket.metrics.initially_assigned_at = ticket.metrics.initially_assigned_at or at
+            ticket.assignee_id = assignee
+        if "group_id" in fields:
+            group = _optional_int(fields["group_id"], "group_id")
+            if group is not None and group != ticket.group_id:
+                ticket.metrics.group_stations += 1
+            ticket.group_id = group
+        if "requester_id" in fields:
+            ticket.requester_id = _optional_int(fields["requester_id"], "requester_id")
         if "tags" in fields:
             tags = fields["tags"] or []
             if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
                 raise TypeError("tags must be a list of strings")
             ticket.tags = list(tags)
-        if "created_at" in fields:
-            ticket.created_at = _as_utc(fields["created_at"], "created_at")
         if "slas" in fields:
             ticket.slas = _normalise_slas(fields["slas"])
-        return ticket
+
+    @staticmethod
+    def _set_status(ticket: _Ticket, status: str, at: datetime) -> None:
+        """Status change with the metric bookkeeping Zendesk does: time per status, solved_at, and a
+        reopen whenever a solved ticket goes back to an unsolved status."""
+        previous, metrics = ticket.status, ticket.metrics
+        if status == previous:
+            return
+        since = metrics.status_updated_at or ticket.created_at
+        elapsed = max(0.0, (at - since).total_seconds())
+        metrics.seconds_in[previous] = metrics.seconds_in.get(previous, 0.0) + elapsed
+        if previous == "solved" and status in UNSOLVED_STATUSES:
+            metrics.reopens += 1
+        if status in ("solved", "closed") and previous not in ("solved", "closed"):
+            metrics.solved_at = at
+            metrics.first_solved_at = metrics.first_solved_at or at
+        metrics.status_updated_at = at
+        ticket.status = status
+
+    @staticmethod
+    def _record_agent_reply(ticket: _Ticket, at: datetime) -> None:
+        metrics = ticket.metrics
+        metrics.replies += 1
+        metrics.first_reply_at = metrics.first_reply_at or at
+        metrics.assignee_updated_at = at
+        metrics.latest_comment_added_at = at
+        for entry in (ticket.slas or {}).get("policy_metrics", ()):
+            if entry["metric"] in REPLY_METRICS and entry["stage"] == "active":
+                entry["stage"] = "achieved"
 
     def _log_change(self, ticket: _Ticket) -> None:
         """Move the ticket to the end of the change log; the export streams the log in order.
@@ -470,8 +751,55 @@ class ZendeskEmulator(EmulatorServer):
             "generated_timestamp": int(ticket.generated_at.timestamp()),
         }
         if "slas" in include:
-            body["slas"] = json.loads(json.dumps(ticket.slas or {"policy_metrics": []}))
+            body["slas"] = self._slas_json(ticket)
         return body
+
+    def _slas_json(self, ticket: _Ticket) -> dict[str, Any]:
+        now = self._now()
+        metrics = []
+        for stored in (ticket.slas or {}).get("policy_metrics", ()):
+            entry = dict(stored)
+            if stored["breach_at"] is not None:
+                unit, value = _signed_unit(_as_utc(stored["breach_at"], "breach_at"), now)
+                entry[unit] = value
+            metrics.append(entry)
+        return {"policy_metrics": metrics}
+
+    def _metric_set_json(self, ticket: _Ticket) -> dict[str, Any]:
+        """A `TicketMetricObject`, field for field as a real account returns it for a web ticket
+        (`reply_time_in_seconds` exists only for messaging tickets); nulls until a thing happened."""
+        m = ticket.metrics
+        metric_id = METRIC_SET_ID_OFFSET + ticket.id
+        solved = m.solved_at is not None
+
+        def waited(*statuses: str) -> int | None:
+            return int(sum(m.seconds_in.get(s, 0.0) for s in statuses) // 60) if solved else None
+
+        return {
+            "url": f"{self._base_url}/api/v2/ticket_metrics/{metric_id}.json",
+            "id": metric_id,
+            "ticket_id": ticket.id,
+            "created_at": _iso(m.created_at),
+            "updated_at": _iso(ticket.updated_at),
+            "group_stations": m.group_stations,
+            "assignee_stations": m.assignee_stations,
+            "reopens": m.reopens,
+            "replies": m.replies,
+            "assignee_updated_at": _iso_or_none(m.assignee_updated_at),
+            "requester_updated_at": _iso_or_none(m.requester_updated_at),
+            "status_updated_at": _iso_or_none(m.status_updated_at),
+            "initially_assigned_at": _iso_or_none(m.initially_assigned_at),
+            "assigned_at": _iso_or_none(m.assigned_at),
+            "solved_at": _iso_or_none(m.solved_at),
+            "latest_comment_added_at": _iso_or_none(m.latest_comment_added_at),
+            "reply_time_in_minutes": _minutes_pair(_minutes(m.created_at, m.first_reply_at)),
+            "first_resolution_time_in_minutes": _minutes_pair(_minutes(m.created_at, m.first_solved_at)),
+            "full_resolution_time_in_minutes": _minutes_pair(_minutes(m.created_at, m.solved_at)),
+            "agent_wait_time_in_minutes": _minutes_pair(waited("pending")),
+            "requester_wait_time_in_minutes": _minutes_pair(waited("new", "open", "hold")),
+            "on_hold_time_in_minutes": _minutes_pair(int(m.seconds_in.get("hold", 0.0) // 60)),
+            "custom_status_updated_at": _iso_or_none(m.status_updated_at),
+        }
 
     def _with_sideloads(
         self, body: dict[str, Any], tickets: Iterable[_Ticket], include: set[str]
@@ -485,6 +813,9 @@ class ZendeskEmulator(EmulatorServer):
         if "groups" in include:
             gids = sorted({t.group_id for t in tickets if t.group_id in self._groups})
             body["groups"] = [dict(self._groups[gid]) for gid in gids]
+        if "metric_sets" in include:
+            # Zendesk serves no metrics for deleted tickets.
+            body["metric_sets"] = [self._metric_set_json(t) for t in tickets if not t.deleted]
         return body
 
     def _live_ticket(self, raw_id: str) -> _Ticket:
@@ -560,8 +891,8 @@ class ZendeskEmulator(EmulatorServer):
         if details:
             raise _BadRequest(_error(422, "RecordInvalid", "Record validation errors", details=details))
         comment = changes.pop("comment", None)
-        self._apply_fields(ticket, changes)
-        now = self._now()
+        ticket = copy.deepcopy(ticket)
+        stamp = max(self._now(), ticket.updated_at)
         events: list[dict[str, Any]] = []
         if comment is not None:
             stored = {
@@ -570,19 +901,23 @@ class ZendeskEmulator(EmulatorServer):
                 "body": comment["body"],
                 "public": bool(comment.get("public", True)),
                 "author_id": self._bot_user_id,
-                "created_at": _iso(now),
+                "created_at": _iso(stamp),
             }
             self._next_comment_id += 1
             ticket.comments.append(stored)
             events.append(dict(stored))
+            if stored["public"]:  # the API user is an admin: a public comment is an agent reply
+                self._record_agent_reply(ticket, stamp)
+            else:
+                ticket.metrics.latest_comment_added_at = stamp
+        self._apply_fields(ticket, changes, stamp)
         for name, value in changes.items():
             events.append({"type": "Change", "field_name": name, "value": value})
-        ticket.updated_at = max(now, ticket.updated_at)
-        self._log_change(ticket)
+        self._commit(ticket, stamp)
         audit = {
             "id": ticket.seq,
             "ticket_id": ticket.id,
-            "created_at": _iso(now),
+            "created_at": _iso(stamp),
             "author_id": self._bot_user_id,
             "events": events,
         }
@@ -636,17 +971,24 @@ class ZendeskEmulator(EmulatorServer):
                 # Zendesk gives no cursor when a start_time export finds nothing.
                 return Response(200, self._export_body([], None, None, True, include))
             floor = stream[0].seq - 1
+            floor_ts = start_time
         else:
             assert raw_cursor is not None
-            decoded = _decode_cursor(raw_cursor, "export", 1)
+            decoded = _decode_export_cursor(raw_cursor)
             if decoded is None:
                 raise _BadRequest(_error(400, "InvalidCursor", "The cursor is invalid or has expired"))
-            floor = decoded[0]
+            floor_ts, floor = decoded
             stream = [t for t in log if t.seq > floor]
         page = stream[:page_size]
         end_of_stream = len(stream) <= page_size
-        after = _encode_cursor("export", page[-1].seq if page else floor)
-        before = _encode_cursor("export", page[0].seq - 1) if page else None
+        if page:
+            after = _export_cursor(int(page[-1].generated_at.timestamp()), page[-1].seq)
+        else:
+            after = _export_cursor(floor_ts, floor)
+        # A page started from start_time is the first: Zendesk sends null before_cursor/before_url.
+        before = None
+        if raw_cursor is not None and page:
+            before = _export_cursor(int(page[0].generated_at.timestamp()), page[0].seq - 1, before=True)
         return Response(200, self._export_body(page, after, before, end_of_stream, include))
 
     def _export_body(
@@ -724,19 +1066,18 @@ class ZendeskEmulator(EmulatorServer):
         matches = sorted(self._matching(predicates), key=lambda t: (t.created_at, t.id))
         after_token = self._param(req, "page[after]")
         if after_token:
-            decoded = _decode_cursor(after_token, "search", 2)
+            decoded = _decode_search_cursor(after_token)
             if decoded is None:
                 raise _BadRequest(
                     _error(400, "InvalidPaginationParameter", "page[after] is invalid or expired")
                 )
-            position = (decoded[0], decoded[1])
-            matches = [t for t in matches if (int(t.created_at.timestamp() * 1_000_000), t.id) > position]
+            matches = [t for t in matches if (int(t.created_at.timestamp() * 1_000_000), t.id) > decoded]
         page = matches[:page_size]
         has_more = len(matches) > page_size
         after = None
         if has_more:
             last = page[-1]
-            after = _encode_cursor("search", int(last.created_at.timestamp() * 1_000_000), last.id)
+            after = _search_cursor(int(last.created_at.timestamp() * 1_000_000), last.id)
         next_url = (
             self._api_url(
                 "search/export.json",

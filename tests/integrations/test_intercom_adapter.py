@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from intercom import Intercom
+from intercom import ContactReplyIntercomUserIdRequest, Intercom
 from intercom.core.api_error import ApiError
 
 from bot.domain.model import HelpdeskItem, Source, TicketRef
@@ -163,6 +163,7 @@ def test_first_sync_maps_conversation_fields(adapter: IntercomHelpdesk, emulator
         last_contact_reply_at=T0 - timedelta(hours=2),
         waiting_since=T0 - timedelta(hours=2),
         tags=("vip", "billing"),
+        first_contact_at=T0 - timedelta(hours=3),
     )
     assert item.created_at.tzinfo is UTC
 
@@ -487,3 +488,163 @@ def test_api_cost_of_1000_open_conversations(adapter: IntercomHelpdesk, emulator
     assert sum(p.api_calls for p in first) == 10  # 7 searches (150/page) + admins + teams + /me
     assert sum(p.api_calls for p in quiet) == 1
     assert len(emulator.requests) == 11
+
+
+# -- who started the conversation: when the first-reply clock may start -----------------------------
+TEAM_STARTED = ["admin_initiated", "automated", "campaigns_initiated", "operator_initiated"]
+
+
+@pytest.mark.parametrize("delivered_as", TEAM_STARTED)
+def test_team_started_conversation_has_no_first_contact_until_the_customer_writes(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, delivered_as: str
+) -> None:
+    emulator.upsert_conversation(
+        id="7", delivered_as=delivered_as, team_assignee_id=77, created_at=T0 - timedelta(days=2)
+    )
+    assert emulator.conversation("7")["statistics"] is None
+
+    (item,) = items_of(run(adapter, None))
+
+    assert item.first_contact_at is None
+    assert (item.first_admin_reply_at, item.waiting_since, item.last_contact_reply_at) == (None, None, None)
+    assert item.created_at == T0 - timedelta(days=2)
+
+
+def test_customer_reply_to_outbound_message_starts_first_contact_at_the_reply(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, clock: Clock
+) -> None:
+    """Intercom's recorded reply keeps `statistics: null`: the time comes from `first_contact_reply`."""
+    emulator.upsert_conversation(id="7", delivered_as="automated", created_at=T0 - timedelta(days=2))
+    cursor = run(adapter, None)[-1].cursor
+    clock.now = T0 + timedelta(minutes=30)
+    Intercom(token=TOKEN, base_url=emulator.url, headers={"Intercom-Version": "2.14"}).conversations.reply(
+        "7", request=ContactReplyIntercomUserIdRequest(intercom_user_id="contact-7", body="Wait, what?")
+    )
+
+    (item,) = items_of(run(adapter, cursor, now=clock.now))
+
+    assert emulator.conversation("7")["statistics"] is None
+    assert item.first_contact_at == clock.now
+    assert item.waiting_since == clock.now
+    assert item.first_admin_reply_at is None
+    assert item.updated_at == clock.now
+
+
+def test_customer_started_conversation_first_contact_is_its_creation(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    emulator.upsert_conversation(id="7", created_at=T0 - timedelta(hours=5))
+
+    item = adapter.get_item("7")
+
+    assert item.first_contact_at == T0 - timedelta(hours=5)
+
+
+def test_customer_started_conversation_with_null_statistics_maps_without_them(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    emulator.upsert_conversation(
+        id="7", created_at=T0 - timedelta(hours=5), waiting_since=T0 - timedelta(hours=5)
+    )
+    emulator.upsert_conversation(id="7", statistics=None)
+
+    (item,) = items_of(run(adapter, None))
+
+    assert item.first_contact_at == T0 - timedelta(hours=5)
+    assert (item.first_admin_reply_at, item.last_contact_reply_at) == (None, None)
+    assert item.waiting_since == T0 - timedelta(hours=5)
+
+
+def test_first_admin_reply_of_team_started_conversation_waits_for_a_reply_to_the_customer(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    emulator.upsert_conversation(id="7", delivered_as="admin_initiated", created_at=T0, statistics={})
+    emulator.admin_reply("7", 1, at=T0 + timedelta(minutes=5))  # a nudge before the customer wrote
+    before = adapter.get_item("7")
+    emulator.customer_reply("7", at=T0 + timedelta(hours=1))
+    asked = adapter.get_item("7")
+    emulator.admin_reply("7", 2, at=T0 + timedelta(hours=1, minutes=15))
+    answered = adapter.get_item("7")
+
+    assert (before.first_contact_at, before.first_admin_reply_at) == (None, None)
+    assert (asked.first_contact_at, asked.first_admin_reply_at) == (T0 + timedelta(hours=1), None)
+    assert asked.waiting_since == asked.last_contact_reply_at == T0 + timedelta(hours=1)
+    assert answered.first_admin_reply_at == T0 + timedelta(hours=1, minutes=15)
+    assert answered.waiting_since is None
+
+
+def test_first_contact_falls_back_to_statistics_when_first_contact_reply_is_missing(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    emulator.upsert_conversation(
+        id="7", delivered_as="automated", statistics={"first_contact_reply_at": T0 - timedelta(minutes=9)}
+    )
+
+    assert adapter.get_item("7").first_contact_at == T0 - timedelta(minutes=9)
+
+
+def test_admin_reply_before_the_customer_wrote_is_never_a_first_reply(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator
+) -> None:
+    """Defensive: statistics that count the team's own opening message would hide the owed reply."""
+    emulator.upsert_conversation(
+        id="7",
+        delivered_as="admin_initiated",
+        created_at=T0 - timedelta(hours=2),
+        statistics={"first_admin_reply_at": T0 - timedelta(hours=2)},
+    )
+    emulator.customer_reply("7", at=T0 - timedelta(hours=1))
+
+    item = adapter.get_item("7")
+
+    assert item.first_contact_at == T0 - timedelta(hours=1)
+    assert item.first_admin_reply_at is None
+
+
+# -- get_items -------------------------------------------------------------------------------------
+def test_get_items_reads_each_id_once_and_skips_missing_ones(
+    emulator: IntercomEmulator, sleeps: Sleeps
+) -> None:
+    adapter = IntercomHelpdesk(token=TOKEN, base_url=emulator.url, app_id="wsp123", sleep=sleeps)
+    for n in (1, 2, 3):
+        emulator.upsert_conversation(id=str(n), title=f"Conversation {n}", team_assignee_id=77)
+
+    items = adapter.get_items(["3", "404404", "1", "3"])
+
+    assert [(i.ref.external_id, i.subject, i.group_name) for i in items] == [
+        ("3", "Conversation 3", "Billing"),
+        ("1", "Conversation 1", "Billing"),
+    ]
+    reads = emulator.calls("/conversations/", method="GET")
+    assert [r.path for r in reads] == ["/conversations/3", "/conversations/404404", "/conversations/1"]
+    assert [r.path for r in emulator.requests if not r.path.startswith("/conversations/")] == ["/teams"]
+    assert sleeps == []
+
+
+def test_get_items_of_nothing_makes_no_call(adapter: IntercomHelpdesk, emulator: IntercomEmulator) -> None:
+    assert adapter.get_items([]) == []
+    assert emulator.requests == []
+
+
+def test_get_items_retries_a_server_error_through_the_adapters_retry_path(
+    adapter: IntercomHelpdesk, emulator: IntercomEmulator, sleeps: Sleeps
+) -> None:
+    emulator.upsert_conversation(id="1")
+    emulator.upsert_conversation(id="2")
+    emulator.fail_next("/conversations/2", status=503)
+
+    items = adapter.get_items(["1", "2"])
+
+    assert [i.ref.external_id for i in items] == ["1", "2"]
+    assert sleeps == [1.0]
+    assert len(emulator.calls("/conversations/2")) == 2
+
+
+def test_get_items_raises_on_failures_other_than_not_found(
+    emulator: IntercomEmulator, sleeps: Sleeps
+) -> None:
+    adapter = IntercomHelpdesk(token="wrong-token-456", base_url=emulator.url, sleep=sleeps)
+    emulator.upsert_conversation(id="1")
+
+    with pytest.raises(HelpdeskAuthError):
+        adapter.get_items(["1"])

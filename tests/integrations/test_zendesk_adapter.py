@@ -22,9 +22,6 @@ def metric(name: str, stage: str, breach_at: datetime | None) -> dict:
         "metric": name,
         "stage": stage,
         "breach_at": breach_at.strftime("%Y-%m-%dT%H:%M:%SZ") if breach_at else None,
-        "hours": 2,
-        "minutes": 0,
-        "days": 0,
     }
 
 
@@ -110,7 +107,9 @@ def test_first_sync_returns_every_open_ticket_including_very_old_ones(
     assert pages[-1] == SyncPage((), f"time:{int(clock().timestamp()) - 61}", api_calls=0)
     assert all(page.cursor is None for page in pages[:-1])
     assert [c.path for c in emu.calls()] == ["/api/v2/search/export.json", "/api/v2/tickets/show_many.json"]
-    assert emu.calls("/api/v2/tickets/show_many.json")[0].query["include"] == ["slas,users,groups"]
+    assert emu.calls("/api/v2/tickets/show_many.json")[0].query["include"] == [
+        "slas,metric_sets,users,groups"
+    ]
     assert sum(page.api_calls for page in pages) == len(emu.calls()) == 2
 
 
@@ -188,7 +187,7 @@ def test_incremental_sync_returns_only_changed_tickets_at_cost_of_changes(
     assert [(i.status, i.priority) for i in pages[0].items] == [("pending", None), ("open", "urgent")]
     assert len(emu.calls()) == sum(p.api_calls for p in pages) == 1
     assert pages[-1].cursor is not None and pages[-1].cursor.startswith("cursor:")
-    assert emu.calls()[0].query["include"] == ["slas,users,groups"]
+    assert emu.calls()[0].query["include"] == ["slas,metric_sets,users,groups"]
 
 
 def test_time_cursor_sync_uses_start_time_and_stores_export_cursor(
@@ -257,6 +256,7 @@ def test_incremental_sync_reports_deleted_ticket_as_closed(
 
     (item,) = page.items
     assert (item.ref.external_id, item.status, item.is_closed) == ("2", "deleted", True)
+    assert (item.reopens, item.agent_replies) == (0, 0)  # Zendesk serves no metric set for it
 
 
 def test_sync_with_unparseable_cursor_raises_value_error(zd: ZendeskHelpdesk, clock: FakeClock) -> None:
@@ -301,7 +301,7 @@ def test_get_item_maps_slas_assignee_and_group(zd: ZendeskHelpdesk, emu: Zendesk
         SlaMetric("next_reply_time", MetricStage.PAUSED, None),
         SlaMetric("periodic_update_time", MetricStage.ACHIEVED, None),
     )
-    assert emu.calls("/api/v2/tickets/42.json")[0].query["include"] == ["slas,users,groups"]
+    assert emu.calls("/api/v2/tickets/42.json")[0].query["include"] == ["slas,metric_sets,users,groups"]
 
 
 def test_get_item_skips_sla_stage_it_does_not_know(zd: ZendeskHelpdesk, emu: ZendeskEmulator) -> None:
@@ -338,25 +338,31 @@ def test_get_item_unknown_ticket_raises_not_found(zd: ZendeskHelpdesk) -> None:
         zd.get_item("404404")
 
 
-def test_priority_change_moves_breach(
+def test_priority_change_after_breach_moves_breach_at_but_keeps_replies_and_reopens(
     zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
 ) -> None:
+    breached = clock() - timedelta(minutes=5)
     emu.upsert_ticket(
-        id=1, priority="normal", slas={"policy_metrics": [metric("first_reply_time", "active", BREACH)]}
+        id=1,
+        priority="normal",
+        reopens=1,
+        replies=2,
+        slas={"policy_metrics": [metric("next_reply_time", "active", breached)]},
     )
-    sooner = BREACH - timedelta(hours=3)
+    before = zd.get_item("1")
+    later = clock() + timedelta(hours=3)
     clock.advance(minutes=1)
-    emu.upsert_ticket(
-        id=1, priority="urgent", slas={"policy_metrics": [metric("first_reply_time", "active", sooner)]}
-    )
+    emu.set_priority(1, "low", breach_at=later)
     clock.advance(minutes=2)
 
     (page,) = list(zd.sync(synced, now=clock()))
 
     (item,) = page.items
-    assert item.priority == "urgent"
-    assert item.sla_metrics == (SlaMetric("first_reply_time", MetricStage.ACTIVE, sooner),)
-    assert zd.get_item("1").sla_metrics[0].breach_at == sooner
+    assert before.sla_metrics == (SlaMetric("next_reply_time", MetricStage.ACTIVE, breached),)
+    assert item.priority == "low"
+    assert item.sla_metrics == (SlaMetric("next_reply_time", MetricStage.ACTIVE, later),)
+    assert (item.reopens, item.agent_replies) == (before.reopens, before.agent_replies) == (1, 2)
+    assert zd.get_item("1").sla_metrics[0].breach_at == later
 
 
 def test_429_with_retry_after_is_waited_out_then_succeeds(
@@ -421,3 +427,205 @@ def test_constructor_needs_subdomain_or_plain_base_url() -> None:
         ZendeskHelpdesk(subdomain=None, email="bot@acme.example", token="t")
     with pytest.raises(ValueError, match="no path"):
         ZendeskHelpdesk(subdomain=None, email="bot@acme.example", token="t", base_url="http://h:1/api/v2")
+
+
+# -- metric sets, padded cursors, get_items ------------------------------------------------------
+
+
+def test_every_ticket_read_maps_metric_sets_to_reopens_and_agent_replies(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="counted", reopens=2, replies=5)
+    emu.upsert_ticket(id=2, subject="fresh")
+    clock.advance(minutes=5)
+
+    first = list(zd.sync(None, now=clock()))
+    clock.advance(minutes=1)
+    emu.agent_reply(2)
+    clock.advance(minutes=2)
+    later = list(zd.sync(first[-1].cursor, now=clock()))
+
+    counts = {i.ref.external_id: (i.reopens, i.agent_replies) for p in first for i in p.items}
+    assert counts == {"1": (2, 5), "2": (0, 0)}
+    assert [(i.ref.external_id, i.reopens, i.agent_replies) for p in later for i in p.items] == [("2", 0, 1)]
+    assert (zd.get_item("1").reopens, zd.get_item("1").agent_replies) == (2, 5)
+    assert all(c.query["include"] == ["slas,metric_sets,users,groups"] for c in emu.calls("/api/v2/tickets/"))
+
+
+def test_ticket_without_metric_set_entry_maps_to_zero_counts(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator
+) -> None:
+    emu.upsert_ticket(id=3, subject="x", replies=4)
+    body = {"ticket": emu.ticket_json(3), "metric_sets": [emu.metric_set(3) | {"ticket_id": 999}]}
+    emu.fail_next("/api/v2/tickets/3.json", status=200, body=body)
+
+    item = zd.get_item("3")
+
+    assert (item.reopens, item.agent_replies) == (0, 0)
+
+
+def test_metric_set_count_of_the_wrong_type_raises_helpdesk_error(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator
+) -> None:
+    emu.upsert_ticket(id=3, subject="x")
+    body = {"ticket": emu.ticket_json(3), "metric_sets": [emu.metric_set(3) | {"replies": "3"}]}
+    emu.fail_next("/api/v2/tickets/3.json", status=200, body=body)
+
+    with pytest.raises(HelpdeskError, match="metric replies"):
+        zd.get_item("3")
+
+
+def test_reopen_by_requester_comment_increments_reopens(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.agent_reply(1)
+    emu.upsert_ticket(id=1, status="solved")
+    clock.advance(minutes=2)
+    cursor = list(zd.sync(synced, now=clock()))[-1].cursor
+    clock.advance(minutes=1)
+    emu.requester_comment(1)
+    clock.advance(minutes=2)
+
+    (page,) = list(zd.sync(cursor, now=clock()))
+
+    (item,) = page.items
+    assert (item.status, item.reopens, item.agent_replies) == ("open", 1, 1)
+
+
+def test_padded_cursor_survives_sync_store_and_next_sync(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.upsert_ticket(id=1, status="pending")
+    clock.advance(minutes=2)
+    stored = list(zd.sync(synced, now=clock()))[-1].cursor
+    clock.advance(minutes=1)
+    emu.upsert_ticket(id=2, status="hold")
+    clock.advance(minutes=2)
+    emu.reset_log()
+
+    pages = list(zd.sync(stored, now=clock()))
+
+    assert stored.startswith("cursor:") and stored.endswith("=")  # the raw after_cursor, padding kept
+    assert ids(pages) == ["2"]
+    (call,) = emu.calls()
+    assert call.query["cursor"] == [stored.removeprefix("cursor:")]  # decoded once on the server
+    assert pages[-1].cursor.endswith("=") and pages[-1].cursor != stored
+
+
+def test_cursor_with_plus_slash_and_padding_is_sent_encoded_once(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    # Zendesk's own cursors are base64 of digits and "|", so "+" and "/" are rare but legal base64.
+    odd = "MTU3Ni+/MzUzOS4wfHw0Njd8fA=="
+    page = {"tickets": [], "after_url": None, "before_cursor": None, "before_url": None}
+    emu.fail_next(
+        "/api/v2/incremental/", status=200, body={**page, "after_cursor": odd, "end_of_stream": True}
+    )
+    emu.fail_next(
+        "/api/v2/incremental/", status=200, body={**page, "after_cursor": odd, "end_of_stream": True}
+    )
+
+    first = list(zd.sync(synced, now=clock()))
+    second = list(zd.sync(first[-1].cursor, now=clock()))
+
+    assert first[-1].cursor == second[-1].cursor == f"cursor:{odd}"
+    assert emu.calls()[1].query["cursor"] == [odd]  # not "MTU3Ni /..." and not "%2B"
+
+
+def test_time_cursor_sync_handles_first_export_page_with_null_before_cursor(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock, synced: str
+) -> None:
+    emu.export_page_size = 1
+    emu.upsert_ticket(id=1, status="pending")
+    emu.upsert_ticket(id=2, status="pending")
+    clock.advance(minutes=2)
+
+    pages = list(zd.sync(synced, now=clock()))
+
+    first, second = emu.calls()
+    assert "start_time" in first.query and "cursor" in second.query
+    assert ids(pages) == ["1", "2"]
+    assert [p.cursor.endswith("=") for p in pages] == [True, True]
+
+
+def test_get_items_of_150_ids_costs_two_calls_and_leaves_out_deleted_and_unknown(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator
+) -> None:
+    for tid in range(1, 151):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+    emu.delete_ticket(42)
+    emu.reset_log()
+    wanted = [str(tid) for tid in range(150, 0, -1)] + ["150", "999999"]
+
+    items = zd.get_items(wanted)
+
+    assert [i.ref.external_id for i in items] == [str(tid) for tid in range(150, 0, -1) if tid != 42]
+    calls = emu.calls()
+    assert [c.path for c in calls] == ["/api/v2/tickets/show_many.json"] * 2
+    assert [len(c.query["ids"][0].split(",")) for c in calls] == [100, 51]
+    assert all(c.query["include"] == ["slas,metric_sets,users,groups"] for c in calls)
+
+
+def test_get_items_of_nothing_makes_no_call_and_refuses_non_numeric_ids(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator
+) -> None:
+    assert zd.get_items([]) == []
+    assert emu.calls() == []
+    with pytest.raises(ValueError, match="numeric"):
+        zd.get_items(["12", "abc"])
+
+
+def test_get_items_sees_a_ticket_answered_just_now_before_its_breach(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    breach = clock() + timedelta(seconds=20)
+    emu.upsert_ticket(
+        id=7,
+        subject="about to breach",
+        slas={"policy_metrics": [metric("first_reply_time", "active", breach)]},
+    )
+    stored = zd.get_item("7")
+    clock.advance(seconds=10)
+    emu.agent_reply(7)
+
+    (fresh,) = zd.get_items(["7"])
+
+    assert stored.sla_metrics == (SlaMetric("first_reply_time", MetricStage.ACTIVE, breach),)
+    assert fresh.sla_metrics == (SlaMetric("first_reply_time", MetricStage.ACHIEVED, breach),)
+    assert (stored.agent_replies, fresh.agent_replies) == (0, 1)
+
+
+def test_policy_metrics_with_one_signed_unit_or_missing_keys_are_tolerated(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator
+) -> None:
+    emu.upsert_ticket(id=9, subject="x")
+    vendor_json = emu.ticket_json(9)
+    vendor_json["slas"] = {
+        "policy_metrics": [
+            {
+                "breach_at": "2026-05-08T14:29:34Z",
+                "stage": "active",
+                "metric": "next_reply_time",
+                "hours": 21,
+            },
+            {
+                "breach_at": "2025-12-18T03:07:32Z",
+                "stage": "achieved",
+                "metric": "first_reply_time",
+                "days": -141,
+            },
+            {"stage": "paused", "metric": "periodic_update_time"},
+            {"breach_at": "2026-05-14T09:03:29Z", "metric": "agent_work_time", "days": 7},
+            "not-an-object",
+        ]
+    }
+    emu.fail_next("/api/v2/tickets/9.json", status=200, body={"ticket": vendor_json})
+
+    item = zd.get_item("9")
+
+    assert item.sla_metrics == (
+        SlaMetric("next_reply_time", MetricStage.ACTIVE, datetime(2026, 5, 8, 14, 29, 34, tzinfo=UTC)),
+        SlaMetric("first_reply_time", MetricStage.ACHIEVED, datetime(2025, 12, 18, 3, 7, 32, tzinfo=UTC)),
+        SlaMetric("periodic_update_time", MetricStage.PAUSED, None),
+    )
+    assert (item.reopens, item.agent_replies) == (0, 0)

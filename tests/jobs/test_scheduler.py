@@ -40,7 +40,9 @@ def test_building_twice_replaces_rather_than_duplicates(make_deps, demo_config):
         build_scheduler(deps, scheduler=scheduler)
         build_scheduler(deps, scheduler=scheduler)
 
-        assert sorted(job.id for job in scheduler.get_jobs()) == sorted([SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID])
+        assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
+            [SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID]
+        )
     finally:
         scheduler.shutdown(wait=False)
 

@@ -227,8 +227,11 @@ def test_unknown_channel_goes_dead_alone_and_is_posted_after_outbox_retry(
     assert {k for k, a in alerts.items() if a.status == AlertStatus.POSTED} == set(EXPECTED) - billing
     dead = deps.outbox.store.list(state=OutboxState.DEAD)
     assert len(dead) == len(billing) and {d.last_error for d in dead} == {"channel_not_found"}
+
     def billing_posts() -> int:
-        return sum(1 for c in slack_emu.calls("/api/chat.postMessage") if c.json()["channel"] == "C0NOTJOINED")
+        return sum(
+            1 for c in slack_emu.calls("/api/chat.postMessage") if c.json()["channel"] == "C0NOTJOINED"
+        )
 
     calls = billing_posts()
     clock.advance(minutes=10)
@@ -242,7 +245,9 @@ def test_unknown_channel_goes_dead_alone_and_is_posted_after_outbox_retry(
 
     assert len(retried.delivery.posted) == len(billing)
     assert {m["channel"] for m in slack_emu.messages()} >= {"C0NOTJOINED"}
-    assert all(a.status == AlertStatus.POSTED for a in alerts_by_key(deps).values() if a.kind.value == "warning")
+    assert all(
+        a.status == AlertStatus.POSTED for a in alerts_by_key(deps).values() if a.kind.value == "warning"
+    )
 
 
 def test_priority_change_upstream_moves_the_deadline(seeded, slack_emu, make_deps, demo_config, clock):
@@ -270,7 +275,9 @@ def test_solved_before_delivery_cancels_the_alert(seeded, slack_emu, make_deps, 
 
     report = sweep_job(deps, clock())
 
-    cancelled = {str(deps.store.get_alert(deps.outbox.store.get(i).subject_id).ref) for i in report.delivery.cancelled}
+    cancelled = {
+        str(deps.store.get_alert(deps.outbox.store.get(i).subject_id).ref) for i in report.delivery.cancelled
+    }
     assert "zd:101" in cancelled
     assert all("zd:101" not in m["text"] for m in slack_emu.messages())
 

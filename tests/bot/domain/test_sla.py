@@ -126,7 +126,9 @@ def test_zendesk_breach_time_normalised_to_utc() -> None:
 
 
 def test_zendesk_priority_change_moves_breach_time_inside_the_same_cycle() -> None:
-    before = zendesk_item(sla_metrics=(SlaMetric("next_reply_time", MetricStage.ACTIVE, NOW),), agent_replies=2)
+    before = zendesk_item(
+        sla_metrics=(SlaMetric("next_reply_time", MetricStage.ACTIVE, NOW),), agent_replies=2
+    )
     later = replace(
         before,
         priority="low",
@@ -287,6 +289,20 @@ def test_intercom_first_reply_clock_starts_at_the_customers_first_reply_to_an_ou
     assert only.metric == Metric.FIRST_REPLY
     assert only.due_at == replied + timedelta(hours=4)
     assert only.cycle == f"first:{int(replied.timestamp())}"
+
+
+def test_intercom_team_started_with_null_statistics_is_answered_when_nobody_waits() -> None:
+    replied = NOW - timedelta(minutes=20)
+    item = intercom_item(created_at=NOW - timedelta(hours=5), first_contact_at=replied, waiting_since=None)
+    assert intercom_deadlines(item, TARGETS, None) == []
+
+
+def test_intercom_team_started_with_null_statistics_and_a_later_message_owes_a_next_reply() -> None:
+    first = NOW - timedelta(hours=2)
+    again = NOW - timedelta(minutes=10)
+    item = intercom_item(created_at=NOW - timedelta(days=1), first_contact_at=first, waiting_since=again)
+    [only] = intercom_deadlines(item, TARGETS, None)
+    assert only.metric == Metric.NEXT_REPLY and only.cycle == f"next:{int(again.timestamp())}"
 
 
 def test_intercom_new_customer_message_starts_new_cycle() -> None:

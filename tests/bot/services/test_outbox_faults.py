@@ -165,7 +165,11 @@ def test_permanent_error_goes_dead_at_once_with_slacks_reason(
     clock.advance(hours=3)
     calls = len(slack_emu.calls("/api/chat.postMessage"))
     sweep_job(deps, clock())
-    retried = [c for c in slack_emu.calls("/api/chat.postMessage")[calls:] if c.json()["metadata"]["event_payload"]["outbox_key"] == dead.key]
+    retried = [
+        c
+        for c in slack_emu.calls("/api/chat.postMessage")[calls:]
+        if c.json()["metadata"]["event_payload"]["outbox_key"] == dead.key
+    ]
     assert retried == []  # never retried on its own
 
 

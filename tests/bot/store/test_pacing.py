@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from bot.store.db import make_engine, upgrade
-from bot.store.pacing import SharedPacer
+from bot.store.pacing import GUARD_SECONDS, SharedPacer
 
 
 class FakeTime:
@@ -34,7 +34,8 @@ def engine(database_url):
     engine.dispose()
 
 
-def pacer(engine, t: FakeTime, interval: float = 1.0) -> SharedPacer:
+def pacer(engine, t: FakeTime, interval: float = 1.0 - GUARD_SECONDS) -> SharedPacer:
+    """A pacer whose effective interval (with the latency guard) is exactly one second."""
     return SharedPacer(engine, interval, wall=t.wall, sleep=t.sleep)
 
 
@@ -105,6 +106,10 @@ def test_an_idle_channel_posts_at_once(engine):
     t.now += 30
 
     assert p.wait("C1") == 0.0 and t.slept == []
+
+
+def test_every_interval_carries_the_latency_guard(engine):
+    assert SharedPacer(engine, 1.0).interval == 1.0 + GUARD_SECONDS
 
 
 def test_zero_interval_touches_no_database():

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from intercom import Intercom
+from intercom import ContactReplyEmailRequest, ContactReplyIntercomUserIdRequest, Intercom
 from intercom.conversations.types.conversations_manage_request_body import (
     ConversationsManageRequestBody_Assignment,
     ConversationsManageRequestBody_Close,
@@ -552,3 +552,238 @@ def test_upsert_rejects_unknown_fields_and_contradictions(emulator: IntercomEmul
         emulator.upsert_conversation(id="5", state="closed", open=True)
     with pytest.raises(ValueError):
         emulator.upsert_conversation(id="5", created_at=datetime(2026, 1, 1))
+
+
+# -- who started the conversation -------------------------------------------------------------------
+TEAM_STARTED = ["admin_initiated", "automated", "campaigns_initiated", "operator_initiated"]
+
+
+def user_reply(sdk: Intercom, conv_id: str, body: str = "Thanks, one question") -> Any:
+    return sdk.conversations.reply(
+        conv_id, request=ContactReplyIntercomUserIdRequest(intercom_user_id=f"contact-{conv_id}", body=body)
+    )
+
+
+def admin_comment(sdk: Intercom, conv_id: str, admin_id: str = "1") -> Any:
+    return sdk.conversations.reply(
+        conv_id,
+        request=AdminReplyConversationRequest(
+            message_type="comment", type="admin", admin_id=admin_id, body="Hi"
+        ),
+    )
+
+
+def test_customer_started_conversation_has_user_author_and_its_opening_message_as_first_contact(
+    emulator: IntercomEmulator, http: httpx.Client
+) -> None:
+    emulator.upsert_conversation(id="5", created_at=T0 - timedelta(hours=1))
+
+    conv = http.get("/conversations/5").json()
+
+    assert conv["source"]["delivered_as"] == "customer_initiated"
+    assert conv["source"]["author"]["type"] == "user"
+    assert conv["contacts"]["contacts"][0]["id"] == conv["source"]["author"]["id"]
+    assert conv["first_contact_reply"] == {
+        "created_at": ts(T0 - timedelta(hours=1)),
+        "type": "conversation",
+        "url": None,
+    }
+    assert conv["statistics"]["first_contact_reply_at"] == ts(T0 - timedelta(hours=1))
+
+
+@pytest.mark.parametrize("delivered_as", TEAM_STARTED)
+def test_team_started_conversation_has_admin_author_and_null_reply_fields(
+    emulator: IntercomEmulator, http: httpx.Client, delivered_as: str
+) -> None:
+    """The shape of the spec's recorded `GET /conversations/{id}` of an admin_initiated conversation."""
+    emulator.upsert_conversation(id="5", delivered_as=delivered_as, admin_assignee_id=2, body="<p>Hello!</p>")
+
+    conv = http.get("/conversations/5").json()
+
+    assert conv["source"]["delivered_as"] == delivered_as
+    assert conv["source"]["author"]["type"] == "admin"
+    assert conv["source"]["body"] == "<p>Hello!</p>"
+    assert (conv["first_contact_reply"], conv["waiting_since"], conv["statistics"]) == (None, None, None)
+    assert conv["contacts"]["contacts"] == [{"type": "contact", "id": "contact-5", "external_id": None}]
+    assert conv["conversation_parts"]["conversation_parts"] == []
+
+
+def test_team_started_author_is_the_sending_admin_or_operator(emulator: IntercomEmulator) -> None:
+    outbound = emulator.upsert_conversation(id="5", delivered_as="admin_initiated", admin_assignee_id=2)
+    bot = emulator.upsert_conversation(id="6", delivered_as="operator_initiated")
+
+    assert outbound["source"]["author"] == {
+        "type": "admin",
+        "id": "2",
+        "name": "Bob Agent",
+        "email": "admin2@example.com",
+    }
+    assert (bot["source"]["author"]["type"], bot["source"]["author"]["name"]) == ("admin", "Operator")
+
+
+def test_search_by_delivered_as_and_author_type(emulator: IntercomEmulator, http: httpx.Client) -> None:
+    emulator.upsert_conversation(id="1")
+    emulator.upsert_conversation(id="2", delivered_as="automated")
+    emulator.upsert_conversation(id="3", delivered_as="admin_initiated")
+
+    team = {"field": "source.delivered_as", "operator": "!=", "value": "customer_initiated"}
+    admins = {"field": "source.author.type", "operator": "=", "value": "admin"}
+    null_stats = {"field": "statistics.first_admin_reply_at", "operator": "=", "value": None}
+
+    assert sorted(ids(search(http, team))) == ["2", "3"]
+    assert sorted(ids(search(http, admins))) == ["2", "3"]
+    assert sorted(ids(search(http, null_stats))) == ["1", "2", "3"]
+
+
+def test_user_reply_to_team_started_conversation_sets_first_contact_reply_and_waiting_since(
+    emulator: IntercomEmulator, sdk: Intercom, clock: Clock
+) -> None:
+    """As the spec's recorded user reply to an admin_initiated conversation: statistics stay null."""
+    emulator.upsert_conversation(id="5", delivered_as="automated", created_at=T0, updated_at=T0)
+    clock.now = T0 + timedelta(hours=2)
+
+    conv = user_reply(sdk, "5")
+
+    reply_at = ts(clock.now)
+    assert conv.first_contact_reply.created_at == reply_at
+    assert (conv.first_contact_reply.type, conv.first_contact_reply.url) == ("conversation", None)
+    assert conv.waiting_since == reply_at
+    assert conv.updated_at == reply_at
+    assert conv.statistics is None
+    (part,) = conv.conversation_parts.conversation_parts
+    assert (part.part_type, part.body, part.created_at) == ("comment", "Thanks, one question", reply_at)
+    assert (part.author.type, part.author.id) == ("user", "contact-5")
+
+
+def test_user_reply_to_closed_conversation_reopens_it_with_an_open_part(
+    emulator: IntercomEmulator, sdk: Intercom
+) -> None:
+    emulator.upsert_conversation(id="5", delivered_as="admin_initiated", state="closed")
+
+    conv = sdk.conversations.reply(
+        "5", request=ContactReplyEmailRequest(email="customer@example.com", body="Thanks again :)")
+    )
+
+    assert (conv.state, conv.open) == ("open", True)
+    assert [p.part_type for p in conv.conversation_parts.conversation_parts] == ["open"]
+    assert conv.first_contact_reply.created_at == ts(T0)
+
+
+def test_customer_replies_fill_statistics_when_the_conversation_has_them(
+    emulator: IntercomEmulator, http: httpx.Client
+) -> None:
+    emulator.upsert_conversation(id="5", delivered_as="automated", created_at=T0, statistics={})
+
+    emulator.customer_reply("5", at=T0 + timedelta(minutes=10))
+    emulator.customer_reply("5", at=T0 + timedelta(minutes=12), body="<p>Hello?</p>")
+
+    conv = http.get("/conversations/5").json()
+    assert conv["first_contact_reply"]["created_at"] == ts(T0 + timedelta(minutes=10))
+    assert conv["statistics"]["first_contact_reply_at"] == ts(T0 + timedelta(minutes=10))
+    assert conv["statistics"]["last_contact_reply_at"] == ts(T0 + timedelta(minutes=12))
+    assert conv["statistics"]["count_conversation_parts"] == 2
+    assert conv["waiting_since"] == ts(T0 + timedelta(minutes=10))  # still waiting since the first one
+    assert conv["updated_at"] == ts(T0 + timedelta(minutes=12))
+
+
+def test_admin_replies_count_as_first_admin_reply_only_after_the_customer_wrote(
+    emulator: IntercomEmulator, sdk: Intercom, clock: Clock
+) -> None:
+    emulator.upsert_conversation(id="5", delivered_as="admin_initiated", created_at=T0, statistics={})
+    clock.now = T0 + timedelta(minutes=5)
+    follow_up = admin_comment(sdk, "5")
+    clock.now = T0 + timedelta(hours=1)
+    user_reply(sdk, "5")
+    clock.now = T0 + timedelta(hours=1, minutes=20)
+    answer = admin_comment(sdk, "5", admin_id="2")
+
+    assert follow_up.statistics.first_admin_reply_at is None
+    assert follow_up.statistics.last_admin_reply_at == ts(T0 + timedelta(minutes=5))
+    assert follow_up.waiting_since is None
+    assert answer.statistics.first_admin_reply_at == ts(clock.now)
+    assert answer.statistics.time_to_admin_reply == 20 * 60
+    assert answer.waiting_since is None
+    authors = [(p.part_type, p.author.type) for p in answer.conversation_parts.conversation_parts]
+    assert authors == [("comment", "admin"), ("comment", "user"), ("comment", "admin")]
+
+
+def test_admin_reply_helper_matches_the_http_reply(emulator: IntercomEmulator) -> None:
+    emulator.upsert_conversation(id="5", created_at=T0, waiting_since=T0)
+
+    conv = emulator.admin_reply("5", 1, at=T0 + timedelta(minutes=3))
+
+    assert conv["statistics"]["first_admin_reply_at"] == ts(T0 + timedelta(minutes=3))
+    assert conv["waiting_since"] is None
+    assert conv["conversation_parts"]["conversation_parts"][0]["author"]["id"] == "1"
+
+
+def test_null_statistics_survive_assignment_and_close(emulator: IntercomEmulator, sdk: Intercom) -> None:
+    emulator.upsert_conversation(id="5", delivered_as="automated")
+
+    sdk.conversations.manage(
+        "5", request=ConversationsManageRequestBody_Assignment(type="admin", admin_id="1", assignee_id="2")
+    )
+    closed = sdk.conversations.manage("5", request=ConversationsManageRequestBody_Close(admin_id="1"))
+
+    assert closed.statistics is None
+    assert (closed.state, closed.admin_assignee_id) == ("closed", 2)
+    assert [p.part_type for p in closed.conversation_parts.conversation_parts] == ["assignment", "close"]
+
+
+def test_upsert_statistics_none_makes_them_null(emulator: IntercomEmulator) -> None:
+    emulator.upsert_conversation(id="5")
+
+    conv = emulator.upsert_conversation(id="5", statistics=None)
+
+    assert conv["statistics"] is None
+    assert conv["first_contact_reply"] is not None  # the customer's opening message is still there
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (
+            {"message_type": "comment", "type": "user", "intercom_user_id": "someone-else", "body": "x"},
+            404,
+            None,
+        ),
+        ({"message_type": "comment", "type": "user", "email": "other@example.com", "body": "x"}, 404, None),
+        ({"message_type": "comment", "type": "user", "body": "x"}, 400, "parameter_not_found"),
+        ({"message_type": "note", "type": "user", "intercom_user_id": "contact-5", "body": "x"}, 400, None),
+        ({"message_type": "comment", "type": "user", "intercom_user_id": "contact-5"}, 400, None),
+        (
+            {
+                "message_type": "comment",
+                "type": "user",
+                "intercom_user_id": "contact-5",
+                "body": "x",
+                "created_at": "1",
+            },
+            400,
+            None,
+        ),
+        ({"message_type": "comment", "type": "team", "admin_id": "1", "body": "x"}, 400, "parameter_invalid"),
+    ],
+)
+def test_user_reply_without_the_conversations_contact_is_refused(
+    emulator: IntercomEmulator, http: httpx.Client, body: dict[str, Any], status: int, code: str | None
+) -> None:
+    emulator.upsert_conversation(id="5", delivered_as="automated")
+
+    response = http.post("/conversations/5/reply", json=body)
+
+    assert response.status_code == status
+    assert code is None or response.json()["errors"][0]["code"] == code
+    assert emulator.conversation("5")["first_contact_reply"] is None
+
+
+def test_delivered_as_is_validated_and_fixed_at_creation(emulator: IntercomEmulator) -> None:
+    emulator.upsert_conversation(id="5", delivered_as="automated")
+
+    with pytest.raises(ValueError, match="delivered_as"):
+        emulator.upsert_conversation(id="6", delivered_as="outbound")
+    with pytest.raises(ValueError, match="fixed"):
+        emulator.upsert_conversation(id="5", delivered_as="customer_initiated")
+    with pytest.raises(TypeError, match="delivered_as"):
+        emulator.upsert_conversation(id="5", source={"delivered_as": "customer_initiated"})
+    assert emulator.upsert_conversation(id="5", delivered_as="automated", title="ok")["title"] == "ok"

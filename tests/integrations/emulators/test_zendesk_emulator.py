@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,17 +14,47 @@ from integrations.emulators.zendesk import ZendeskEmulator
 from tests.helpers.clock import FakeClock
 
 SLAS = {
+    "policy_metrics": [{"breach_at": "2026-11-23T17:00:00Z", "stage": "active", "metric": "first_reply_time"}]
+}
+# As the API shows SLAS at the fixed clock (15:00): one signed unit, computed from breach_at.
+SLAS_SHOWN = {
     "policy_metrics": [
-        {
-            "breach_at": "2026-11-23T17:00:00Z",
-            "stage": "active",
-            "metric": "first_reply_time",
-            "hours": 2,
-            "minutes": 0,
-            "days": 0,
-        }
+        {"breach_at": "2026-11-23T17:00:00Z", "stage": "active", "metric": "first_reply_time", "hours": 2}
     ]
 }
+METRIC_SET_KEYS = {
+    "url",
+    "id",
+    "ticket_id",
+    "created_at",
+    "updated_at",
+    "group_stations",
+    "assignee_stations",
+    "reopens",
+    "replies",
+    "assignee_updated_at",
+    "requester_updated_at",
+    "status_updated_at",
+    "initially_assigned_at",
+    "assigned_at",
+    "solved_at",
+    "latest_comment_added_at",
+    "reply_time_in_minutes",
+    "first_resolution_time_in_minutes",
+    "full_resolution_time_in_minutes",
+    "agent_wait_time_in_minutes",
+    "requester_wait_time_in_minutes",
+    "on_hold_time_in_minutes",
+    "custom_status_updated_at",
+}
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def metric(name: str, stage: str, breach_at: datetime | None) -> dict[str, Any]:
+    return {"metric": name, "stage": stage, "breach_at": iso(breach_at) if breach_at else None}
 
 
 def get(emu: ZendeskEmulator, path: str, *, auth: tuple[str, str] | None = None, **params: Any):
@@ -60,7 +91,7 @@ def test_show_ticket_with_include_sideloads_slas_users_and_groups(emu: ZendeskEm
 
     body = get(emu, "tickets/1.json", include="slas,users,groups").json()
 
-    assert body["ticket"]["slas"] == SLAS
+    assert body["ticket"]["slas"] == SLAS_SHOWN
     assert {u["id"]: u["name"] for u in body["users"]} == {501: "Ana Ruiz", 601: "Customer"}
     assert [(g["id"], g["name"]) for g in body["groups"]] == [(7, "Billing")]
 
@@ -95,7 +126,7 @@ def test_show_many_returns_existing_tickets_and_slas_only_when_asked(emu: Zendes
     assert [t["id"] for t in plain["tickets"]] == [1, 2]
     assert all("slas" not in t for t in plain["tickets"])
     assert [t["id"] for t in with_slas["tickets"]] == [2, 1]
-    assert all(t["slas"] == SLAS for t in with_slas["tickets"])
+    assert all(t["slas"] == SLAS_SHOWN for t in with_slas["tickets"])
 
 
 def test_show_many_with_more_than_100_ids_is_rejected(emu: ZendeskEmulator) -> None:
@@ -211,7 +242,7 @@ def test_export_sideloads_slas_only_with_include(emu: ZendeskEmulator, clock: Fa
     rich = export_start(emu, clock, include="slas,users").json()
 
     assert "slas" not in plain["tickets"][0] and "users" not in plain
-    assert rich["tickets"][0]["slas"] == SLAS
+    assert rich["tickets"][0]["slas"] == SLAS_SHOWN
     assert [u["name"] for u in rich["users"]] == ["Ana Ruiz"]
     assert "include=slas%2Cusers" in rich["after_url"]
 
@@ -394,3 +425,284 @@ def test_upsert_refuses_unknown_sla_stage_and_naive_times(emu: ZendeskEmulator, 
         emu.upsert_ticket(id=1, slas={"policy_metrics": [{"metric": "first_reply_time", "stage": "late"}]})
     with pytest.raises(ValueError, match="timezone-aware"):
         emu.upsert_ticket(id=1, created_at=clock().replace(tzinfo=None))
+
+
+# -- real shapes: SLA units, cursors, deleted tickets, metric sets ---------------------------------
+
+
+def test_policy_metrics_carry_one_signed_unit_computed_from_the_clock(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    now = clock()
+    emu.upsert_ticket(
+        id=1,
+        slas={
+            "policy_metrics": [
+                metric("first_reply_time", "active", now + timedelta(minutes=45)),
+                metric("next_reply_time", "active", now + timedelta(hours=21, minutes=20)),
+                metric("requester_wait_time", "active", now + timedelta(hours=23, minutes=40)),
+                metric("periodic_update_time", "active", now + timedelta(days=6, hours=16)),
+                metric("agent_work_time", "achieved", now - timedelta(days=140, hours=14)),
+                metric("pausable_update_time", "paused", None),
+            ]
+        },
+    )
+
+    shown = get(emu, "tickets/1.json", include="slas").json()["ticket"]["slas"]["policy_metrics"]
+    clock.advance(minutes=55)
+    later = get(emu, "tickets/1.json", include="slas").json()["ticket"]["slas"]["policy_metrics"]
+
+    units = [{k: v for k, v in m.items() if k in ("minutes", "hours", "days")} for m in shown]
+    assert units == [{"minutes": 45}, {"hours": 21}, {"hours": 24}, {"days": 7}, {"days": -141}, {}]
+    assert [set(m) - {"minutes", "hours", "days"} for m in shown] == [{"breach_at", "stage", "metric"}] * 6
+    assert later[0] == {
+        "breach_at": iso(now + timedelta(minutes=45)),
+        "stage": "active",
+        "metric": "first_reply_time",
+        "minutes": -10,
+    }
+
+
+def test_upsert_refuses_sla_units_and_unknown_sla_keys(emu: ZendeskEmulator) -> None:
+    entry = {"breach_at": "2026-11-23T17:00:00Z", "stage": "active", "metric": "first_reply_time"}
+
+    with pytest.raises(ValueError, match="computed from breach_at"):
+        emu.upsert_ticket(id=1, slas={"policy_metrics": [{**entry, "hours": 2}]})
+    with pytest.raises(ValueError, match="unknown keys"):
+        emu.upsert_ticket(id=1, slas={"policy_metrics": [{**entry, "target": 60}]})
+
+
+def test_export_cursor_is_padded_standard_base64_and_urls_carry_pct3d(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.export_page_size = 1
+    emu.upsert_ticket(id=1, subject="a")
+    emu.upsert_ticket(id=2, subject="b")
+    clock.advance(minutes=5)
+
+    first = export_start(emu, clock).json()
+    second = requests.get(first["after_url"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
+
+    cursor = first["after_cursor"]
+    assert cursor.endswith("=")
+    assert base64.b64encode(base64.b64decode(cursor, validate=True)).decode() == cursor
+    assert base64.b64decode(cursor).decode().endswith("||1|")  # Zendesk's "<ts>.0||<id>|" shape
+    assert "%3D" in first["after_url"] and "=" not in first["after_url"].split("cursor=")[1].split("&")[0]
+    assert first["before_cursor"] is None and first["before_url"] is None
+    assert [t["id"] for t in second["tickets"]] == [2]
+    assert second["before_cursor"] and "%3D" in second["before_url"]
+
+
+def test_export_refuses_cursor_with_padding_stripped_or_encoded_twice(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="a")
+    clock.advance(minutes=5)
+    cursor = export_start(emu, clock).json()["after_cursor"]
+
+    stripped = get(emu, "incremental/tickets/cursor.json", cursor=cursor.rstrip("="))
+    twice = get(emu, "incremental/tickets/cursor.json", cursor=cursor.replace("=", "%3D"))
+    good = get(emu, "incremental/tickets/cursor.json", cursor=cursor)
+
+    assert stripped.status_code == twice.status_code == 400
+    assert stripped.json() == {
+        "error": "InvalidCursor",
+        "description": "The cursor is invalid or has expired",
+    }
+    assert good.status_code == 200
+
+
+def test_search_export_cursor_is_padded_standard_base64(emu: ZendeskEmulator) -> None:
+    for tid in (1, 2, 3):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+
+    first = get(
+        emu, "search/export.json", **{"query": "type:ticket", "filter[type]": "ticket", "page[size]": 2}
+    ).json()
+    second = requests.get(first["links"]["next"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
+
+    cursor = first["meta"]["after_cursor"]
+    assert base64.b64encode(base64.b64decode(cursor, validate=True)).decode() == cursor
+    assert [r["id"] for r in second["results"]] == [3]
+
+
+def test_deleted_ticket_is_exported_as_deleted_without_metric_set(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="spam", slas=SLAS)
+    emu.upsert_ticket(id=2, subject="real")
+    emu.delete_ticket(1)
+    clock.advance(minutes=5)
+
+    body = export_start(emu, clock, include="slas,metric_sets").json()
+
+    assert [(t["id"], t["status"]) for t in body["tickets"]] == [(2, "open"), (1, "deleted")]
+    assert [m["ticket_id"] for m in body["metric_sets"]] == [2]
+    assert get(emu, "tickets/1.json", include="metric_sets").status_code == 404
+    assert get(emu, "tickets/show_many.json", ids="1,2", include="metric_sets").json()["count"] == 1
+
+
+def test_metric_sets_are_sideloaded_only_when_asked_on_show_show_many_and_export(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="fresh", created_at=clock() - timedelta(hours=1))
+    emu.upsert_ticket(id=2, subject="other")
+    clock.advance(minutes=5)
+
+    plain = get(emu, "tickets/1.json", include="slas").json()
+    shown = get(emu, "tickets/1.json", include="metric_sets").json()
+    many = get(emu, "tickets/show_many.json", ids="2,1", include="metric_sets").json()
+    exported = export_start(emu, clock, include="metric_sets").json()
+
+    assert "metric_sets" not in plain and "metric_set" not in plain["ticket"]
+    (fresh,) = shown["metric_sets"]
+    assert set(fresh) == METRIC_SET_KEYS
+    assert fresh["ticket_id"] == 1 and fresh["url"].endswith(f"/api/v2/ticket_metrics/{fresh['id']}.json")
+    assert (fresh["reopens"], fresh["replies"]) == (0, 0)
+    assert fresh["created_at"] == iso(clock() - timedelta(hours=1, minutes=5))
+    assert fresh["assignee_updated_at"] is None and fresh["solved_at"] is None
+    assert fresh["reply_time_in_minutes"] == {"calendar": None, "business": None}
+    assert fresh["requester_wait_time_in_minutes"] == {"calendar": None, "business": None}
+    assert fresh["on_hold_time_in_minutes"] == {"calendar": 0, "business": 0}
+    assert [m["ticket_id"] for m in many["metric_sets"]] == [2, 1]
+    assert [m["ticket_id"] for m in exported["metric_sets"]] == [1, 2]
+    assert "metric_sets" in exported["after_url"]
+
+
+def test_agent_reply_counts_a_reply_and_achieves_reply_metrics_keeping_breach_at(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    breach = clock() + timedelta(hours=1)
+    emu.upsert_ticket(
+        id=1,
+        assignee_id=501,
+        slas={
+            "policy_metrics": [
+                metric("first_reply_time", "active", breach),
+                metric("agent_work_time", "active", breach),
+            ]
+        },
+    )
+    clock.advance(minutes=5)
+    cursor = export_start(emu, clock).json()["after_cursor"]
+    clock.advance(minutes=20)
+
+    emu.agent_reply(1, status="pending")
+
+    body = get(emu, "incremental/tickets/cursor.json", cursor=cursor, include="slas,metric_sets").json()
+    (ticket,) = body["tickets"]
+    (metrics,) = body["metric_sets"]
+    assert (ticket["status"], ticket["updated_at"]) == ("pending", iso(clock()))
+    assert [(m["metric"], m["stage"], m["breach_at"]) for m in ticket["slas"]["policy_metrics"]] == [
+        ("first_reply_time", "achieved", iso(breach)),
+        ("agent_work_time", "active", iso(breach)),
+    ]
+    assert (metrics["replies"], metrics["reopens"]) == (1, 0)
+    assert metrics["reply_time_in_minutes"] == {"calendar": 25, "business": 25}
+    assert metrics["assignee_updated_at"] == metrics["latest_comment_added_at"] == iso(clock())
+
+
+def test_requester_comment_reopens_a_solved_ticket_and_refuses_a_closed_one(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+    emu.agent_reply(1)
+    clock.advance(hours=1)
+    emu.upsert_ticket(id=1, status="solved")
+    clock.advance(hours=1)
+    next_reply = clock() + timedelta(hours=4)
+
+    shown = emu.requester_comment(
+        1, slas={"policy_metrics": [metric("next_reply_time", "active", next_reply)]}
+    )
+    emu.upsert_ticket(id=2, status="closed")
+
+    metrics = emu.metric_set(1)
+    assert shown["status"] == "open"
+    assert shown["slas"]["policy_metrics"] == [
+        {**metric("next_reply_time", "active", next_reply), "hours": 4}
+    ]
+    assert (metrics["reopens"], metrics["replies"]) == (1, 1)
+    assert metrics["requester_updated_at"] == iso(clock())
+    assert metrics["solved_at"] == iso(clock() - timedelta(hours=1))
+    assert metrics["full_resolution_time_in_minutes"] == {"calendar": 60, "business": 60}
+    with pytest.raises(ValueError, match="closed"):
+        emu.requester_comment(2)
+
+
+def test_requester_comment_on_pending_ticket_opens_it_without_a_reopen(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, status="pending")
+
+    assert emu.requester_comment(1)["status"] == "open"
+    assert emu.metric_set(1)["reopens"] == 0
+
+
+def test_set_priority_moves_active_breach_and_keeps_replies_and_reopens(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    breach = clock() - timedelta(minutes=10)  # already breached
+    emu.upsert_ticket(
+        id=1,
+        priority="normal",
+        reopens=2,
+        replies=3,
+        slas={
+            "policy_metrics": [
+                metric("next_reply_time", "active", breach),
+                metric("first_reply_time", "achieved", breach),
+            ]
+        },
+    )
+    clock.advance(minutes=1)
+
+    shown = emu.set_priority(1, "low", breach_at=clock() + timedelta(hours=3))
+
+    assert shown["priority"] == "low" and shown["updated_at"] == iso(clock())
+    assert shown["slas"]["policy_metrics"] == [
+        {**metric("next_reply_time", "active", clock() + timedelta(hours=3)), "hours": 3},
+        {**metric("first_reply_time", "achieved", breach), "minutes": -11},
+    ]
+    assert (emu.metric_set(1)["reopens"], emu.metric_set(1)["replies"]) == (2, 3)
+    with pytest.raises(ValueError, match="no active periodic_update_time"):
+        emu.set_priority(1, "high", breach_at=clock(), metric="periodic_update_time")
+
+
+def test_upsert_counts_a_reopen_when_a_solved_ticket_goes_back_to_open(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, status="solved")
+    emu.upsert_ticket(id=1, status="open")
+    emu.upsert_ticket(id=1, status="pending")
+
+    assert emu.metric_set(1)["reopens"] == 1
+    with pytest.raises(ValueError, match="non-negative"):
+        emu.upsert_ticket(id=1, replies=-1)
+    assert emu.metric_set(1)["replies"] == 0  # a refused upsert changes nothing
+
+
+def test_public_api_comment_counts_as_agent_reply_and_private_note_does_not(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined")
+
+    for public in (False, True):
+        response = requests.put(
+            f"{emu.url}/api/v2/tickets/1.json",
+            json={"ticket": {"comment": {"body": "note", "public": public}}},
+            auth=(f"{emu.email}/token", emu.token),
+            timeout=5,
+        )
+        assert response.status_code == 200
+
+    assert emu.metric_set(1)["replies"] == 1
+
+
+def test_helpers_refuse_unknown_tickets_and_times_before_updated_at(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(id=1, subject="a")
+    emu.delete_ticket(1)
+    emu.upsert_ticket(id=2, subject="b")
+
+    with pytest.raises(KeyError):
+        emu.agent_reply(1)
+    with pytest.raises(KeyError):
+        emu.requester_comment(404)
+    with pytest.raises(ValueError, match="before its updated_at"):
+        emu.agent_reply(2, at=clock() - timedelta(minutes=1))
