@@ -12,6 +12,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import build_deps, utc_now
@@ -95,13 +96,20 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         deps = build_deps(settings, config)
         out(f"Deskwatch demo: Slack {slack.url}, Zendesk {zendesk.url}, Intercom {intercom.url}")
         out(f"Database: {database_url}")
+        # Real life, played on purpose: Slack stores the first post but its answer never arrives.
+        slack.lose_response("/api/chat.postMessage", mode="reset")
         report = scan(deps, deps.clock())
         for result in report.syncs:
             out(f"{result.source.label}: {result.items} items synced with {result.api_calls} API calls")
         seen: dict[str, str] = {}
         _print_new(slack.messages(), seen, out)
-        posted = len(report.sweep.delivery.posted) if report.sweep else 0
-        out(f"\n{posted} alert(s) posted on the first pass.")
+        delivery = report.sweep.delivery if report.sweep else None
+        posted = len(delivery.posted) if delivery else 0
+        out(
+            f"\n{posted} alert(s) posted on the first pass; "
+            "ic:9007 (an outbound notice nobody answered) gets none."
+        )
+        _play_faults(deps, zendesk, slack, seen, out, unknown=len(delivery.unknown) if delivery else 0)
         if once:
             return len(slack.messages())
         out(
@@ -122,6 +130,27 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
     finally:
         for emulator in (slack, zendesk, intercom):
             emulator.stop()
+
+
+def _play_faults(deps, zendesk: ZendeskEmulator, slack, seen: dict[str, str], out, *, unknown: int) -> None:
+    """Show the outbox keeping its promise: a post whose answer was lost is looked up, not re-sent,
+    and a deadline Zendesk moves after a breach updates the message it already has."""
+    if unknown:
+        out(
+            f"\nSlack stored {unknown} post(s) but the answer was lost (connection reset). Deskwatch never "
+            "re-sends blind: it looks the message up by its metadata first."
+        )
+        later = deps.clock() + timedelta(seconds=31)  # the lookup's first retry time
+        resolved = deps.outbox.drain(now=later)
+        out(
+            f"Lookup: {len(resolved.recovered)} found in the channel history and recorded, "
+            f"{len(resolved.posted)} posted; {len(slack.messages())} messages in Slack, none twice."
+        )
+    now = deps.clock()
+    zendesk.set_priority(101, "normal", breach_at=now + timedelta(minutes=30), at=now)
+    out("\nzd:101 is lowered from urgent to normal in Zendesk after its breach: its SLA deadline moves.")
+    scan(deps, now)
+    _print_new(slack.messages(), seen, out)
 
 
 def _print_new(messages: list[dict], seen: dict[str, str], out: Callable[[str], None]) -> None:

@@ -261,6 +261,20 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
         waiting=timedelta(minutes=50),
         last_contact=timedelta(minutes=50),
     )
+    # The team wrote first (a card-delivery notice, 3 days ago) and the customer never answered: Intercom
+    # sends `statistics: null` and no first contact reply. No reply is owed, so no alert.
+    ic.upsert_conversation(
+        id="9007",
+        title="Your new card is on its way",
+        delivered_as="automated",
+        state="open",
+        open=True,
+        priority="priority",
+        team_assignee_id=77,
+        created_at=ts(timedelta(days=3)),
+        updated_at=ts(timedelta(days=3)),
+        statistics=None,
+    )
 
 
 def open_ticket(

@@ -82,6 +82,66 @@ def test_config_check_reports_refused_credentials_without_echoing_them(live):
     assert "xoxb-wrong-token" not in result.output and "ic-wrong-token" not in result.output
 
 
+def test_config_check_names_each_channel_the_bot_cannot_read_and_what_to_do(live):
+    env, slack, _, _ = live
+    slack.add_channel("C0BILLING", private=True, member=False)  # private, bot not invited
+    slack.add_channel("C0PAYMENTS", member=False)  # public, reached through chat:write.public
+    slack.scopes = tuple(s for s in slack.scopes if s != "channels:join")
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "ok  C0ALERTS (default alerts channel): can post and read history" in result.output
+    assert "C0BILLING (team billing)" in result.output and "/invite @Deskwatch" in result.output
+    payments = next(line for line in result.output.splitlines() if "C0PAYMENTS" in line)
+    assert "FIX" in payments and "channels:join" in payments
+
+
+def test_config_check_accepts_a_public_channel_it_can_join(live):
+    env, slack, _, _ = live
+    slack.add_channel("C0PAYMENTS", member=False)
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "ok  C0PAYMENTS (team payments): can post; not a member yet, joins on first use" in result.output
+
+
+def outbox_rows(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.strip() and line.split()[0].isdigit()]
+
+
+def test_outbox_list_shows_dead_rows_with_their_reason_and_retry_requeues_them(live):
+    env, slack, _, _ = live
+    slack.fail_next_with_error("chat.postMessage", "is_archived")
+    runner.invoke(cli, ["sla", "scan"], env=env)
+
+    listed = runner.invoke(cli, ["outbox", "list", "--state", "dead"], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert "1 dead" in listed.output and "6 posted" in listed.output
+    [row] = [line for line in outbox_rows(listed.output) if "reason: is_archived" in line]
+    row_id = int(row.split()[0])
+    assert runner.invoke(cli, ["outbox", "retry", str(row_id + 1000)], env=env).exit_code == 1
+    posted_rows = outbox_rows(runner.invoke(cli, ["outbox", "list", "--state", "posted"], env=env).output)
+    refused = runner.invoke(cli, ["outbox", "retry", posted_rows[0].split()[0]], env=env)
+    assert refused.exit_code == 1 and "not dead" in refused.output, (posted_rows, refused.output)
+
+    retried = runner.invoke(cli, ["outbox", "retry", str(row_id)], env=env)
+    rescan = runner.invoke(cli, ["sla", "scan"], env=env)
+
+    assert retried.exit_code == 0 and "re-queued" in retried.output
+    assert "1 posted" in rescan.output
+    assert len(slack.messages()) == 7
+    assert "Outbox: 7 posted" in runner.invoke(cli, ["outbox", "list"], env=env).output
+
+
+def test_outbox_list_refuses_an_unknown_state(live):
+    env, _, _, _ = live
+    result = runner.invoke(cli, ["outbox", "list", "--state", "stuck"], env=env)
+    assert result.exit_code == 2 and "pending, sending, unknown, posted, dead, cancelled" in result.output
+
+
 @pytest.mark.parametrize("command", [["config", "check"], ["sla", "scan"], ["db", "upgrade"], ["serve"]])
 def test_every_command_exits_2_with_the_yaml_path_on_bad_config(tmp_path, command):
     bad = tmp_path / "deskwatch.yaml"
@@ -129,7 +189,9 @@ def test_demo_once_prints_the_posted_alerts(database_url):
     result = runner.invoke(cli, ["demo", "--once", "--database", database_url])
 
     assert result.exit_code == 0, result.output
-    assert "7 alert(s) posted on the first pass." in result.output
+    assert "6 alert(s) posted on the first pass; ic:9007" in result.output  # the 7th lost its answer
+    assert "Lookup: 1 found in the channel history and recorded, 0 posted; 7 messages in Slack" in result.output
+    assert "Deadline moved from" in result.output and "(updated)" in result.output
     assert "#C0BILLING" in result.output and "zd:101" in result.output
     assert "4111 1111 1111 1111" not in result.output and "[card •••• 1111]" in result.output
 

@@ -182,6 +182,22 @@ def test_get_item_fetches_one_and_unknown_raises_not_found(kit, clock):
         helpdesk.get_item("999999")
 
 
+def test_get_items_re_reads_several_and_leaves_out_the_unknown(kit, clock):
+    kit.open_item(61, timedelta(hours=1))
+    kit.open_item(62, timedelta(hours=2))
+    helpdesk = kit.make()
+    kit.emulator.reset_log()
+
+    items = helpdesk.get_items(["61", "999999", "62"])
+
+    assert [item.ref.external_id for item in items] == ["61", "62"]
+    assert all(isinstance(item, HelpdeskItem) and item.ref.source is kit.source for item in items)
+    calls = len(kit.emulator.calls(kit.api_prefix))
+    # Zendesk: one show_many for the batch; Intercom: one read per id (it has no batch read).
+    assert calls == (1 if kit.source is Source.ZENDESK else 3)
+    assert helpdesk.get_items([]) == []
+
+
 def test_rate_limit_is_waited_out_then_succeeds(kit, clock, monkeypatch):
     import zenpy.lib.api
 
