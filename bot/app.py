@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import AppConfig, Settings
 from bot.domain.model import Source
+from bot.domain.redact import RedactionPolicy
 from bot.metrics import Metrics
 from bot.services.alert_delivery import ItemRefresher, SlaAlertPurpose, SlaAlertUpdatePurpose
 from bot.services.outbox import Outbox
@@ -32,6 +33,7 @@ from bot.store.pacing import SharedPacer
 from bot.store.repository import Store
 from integrations.base import Helpdesk
 from integrations.intercom import IntercomHelpdesk
+from integrations.slack_client import RedactingWebClient, redacting_copy, redaction_middleware
 from integrations.zendesk import ZendeskHelpdesk
 
 Clock = Callable[[], datetime]
@@ -66,7 +68,7 @@ def build_slack_client(settings: Settings) -> WebClient:
     """The interactive client (Bolt listeners: views, ephemeral replies, lookups), with retry handlers
     (RateLimitErrorRetryHandler is not on by default). Posts never go through it: see the outbox's."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return RedactingWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=30,
@@ -84,12 +86,24 @@ def build_outbox_slack_client(settings: Settings, *, timeout: float = 10.0) -> W
     looking the message up first. An explicit list matters: WebClient's default re-sends on any
     connection error."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return RedactingWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=timeout,
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
     )
+
+
+def redaction_policy(config: AppConfig) -> RedactionPolicy:
+    return RedactionPolicy(emails=config.redact.emails, phones=config.redact.phones)
+
+
+def _redacting(client: WebClient, policy: RedactionPolicy) -> RedactingWebClient:
+    """Redaction happens once, here at the Slack boundary, on the final payload of every call."""
+    if not isinstance(client, RedactingWebClient):
+        client = redacting_copy(client, policy)
+    client.redaction = policy
+    return client
 
 
 def build_helpdesks(settings: Settings) -> dict[Source, Helpdesk]:
@@ -126,7 +140,9 @@ def build_deps(
         upgrade(engine)
     store = Store(engine)
     metrics = Metrics()
-    slack = slack or build_slack_client(settings)
+    policy = redaction_policy(config)
+    slack = _redacting(slack or build_slack_client(settings), policy)
+    outbox_slack = _redacting(outbox_slack or build_outbox_slack_client(settings), policy)
     helpdesks = build_helpdesks(settings) if helpdesks is None else helpdesks
     sla = SlaService(store=store, config=config, metrics=metrics)
     interval = (
@@ -136,7 +152,7 @@ def build_deps(
     metrics.watch_outbox(outbox_store.counts_by_state)
     outbox = Outbox(
         store=outbox_store,
-        slack=outbox_slack or build_outbox_slack_client(settings),
+        slack=outbox_slack,
         pacer=SharedPacer(engine, interval),
         metrics=metrics,
         clock=clock,
@@ -172,5 +188,7 @@ def build_bolt_app(deps: Deps, *, token_verification: bool = True) -> App:
         raise_error_for_unhandled_request=False,
         process_before_response=False,
     )
+    # Bolt builds its own WebClient, say and respond per request: swap in redacting ones.
+    app.use(redaction_middleware(redaction_policy(deps.config)))
     register_all(app, deps)
     return app

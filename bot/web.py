@@ -11,6 +11,8 @@ from prometheus_client import make_wsgi_app
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from integrations.slack_client import redacting_wsgi
+
 if TYPE_CHECKING:
     from bot.app import Deps
 
@@ -29,7 +31,12 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def build_wsgi_app(deps: Deps, bolt_app: App):
-    slack_handler = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+    from bot.app import redaction_policy
+
+    # What Slack shows from our answers to its requests (ack bodies) is redacted like every API call.
+    slack_handler = redacting_wsgi(
+        SlackRequestHandler(bolt_app, path=EVENTS_PATH), redaction_policy(deps.config), path=EVENTS_PATH
+    )
     metrics_app = make_wsgi_app(deps.metrics.registry)
 
     def health(environ, start_response):

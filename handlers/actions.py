@@ -6,6 +6,7 @@ from slack_bolt import Ack, App
 
 from bot.blocks.ids import SlaActions
 from bot.blocks.metadata import AlertButtonValue
+from bot.blocks.text import format_local_time, user_mention
 from bot.store.alerts import alert_update_effect
 from handlers.errors import lazy
 
@@ -19,7 +20,17 @@ def acknowledge_alert(body: dict, action: dict, respond, deps) -> None:
     to show `<@user>` and the time. The first click wins; later clicks change nothing."""
     value = AlertButtonValue.decode(action.get("value") or "")
     now = deps.clock()
-    alert = deps.sla.acknowledge(value.alert_id, user_id=body["user"]["id"], now=now)
+    user_id = body["user"]["id"]
+    alert = deps.sla.acknowledge(value.alert_id, user_id=user_id, now=now)
+    if alert.acked_by != user_id:
+        tz = deps.config.team_tz(alert.team)
+        when = f" at {format_local_time(alert.acked_at, tz)}" if alert.acked_at else ""
+        respond(
+            text=f"{alert.ref} was already acknowledged by {user_mention(alert.acked_by or '')}{when}",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     ids = deps.outbox.enqueue([alert_update_effect(alert.id, alert.channel, "ack")], now=now)
     deps.outbox.deliver_ids(ids, now=now)
 

@@ -11,6 +11,7 @@ import re
 from datetime import datetime, tzinfo
 
 from bot.domain.durations import describe_due
+from bot.domain.redact import DIGIT_RUN_RE
 
 _MRKDWN_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _WHITESPACE_RUN = re.compile(r"\s+")
@@ -24,15 +25,27 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def safe_cut(text: str, index: int) -> int:
+    """`index`, moved back to the start of a digit run it would split. Redaction happens at the Slack
+    boundary, after the renderers cut: a card number cut in half could no longer be recognised there."""
+    for match in DIGIT_RUN_RE.finditer(text):
+        if match.start() >= index:
+            break
+        if index < match.end():
+            return match.start()
+    return index
+
+
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Cut `text` to at most `limit` characters, ending with `ellipsis` when something was cut."""
+    """Cut `text` to at most `limit` characters, ending with `ellipsis` when something was cut; never
+    inside a run of digits."""
     if limit < 1:
         raise ValueError(f"truncate limit must be positive, got {limit}")
     if len(text) <= limit:
         return text
     if len(ellipsis) >= limit:
-        return text[:limit]
-    return text[: limit - len(ellipsis)].rstrip() + ellipsis
+        return text[: safe_cut(text, limit)]
+    return text[: safe_cut(text, limit - len(ellipsis))].rstrip() + ellipsis
 
 
 def one_line(text: str) -> str:
@@ -58,7 +71,7 @@ def mrkdwn_text(text: str, limit: int, ellipsis: str = "…") -> str:
             break
         pieces.append(piece)
         used += len(piece)
-    return "".join(pieces).rstrip() + ellipsis
+    return "".join(pieces[: safe_cut(text, len(pieces))]).rstrip() + ellipsis
 
 
 def is_linkable_url(url: str, max_length: int) -> bool:

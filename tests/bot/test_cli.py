@@ -190,7 +190,9 @@ def test_demo_once_prints_the_posted_alerts(database_url):
 
     assert result.exit_code == 0, result.output
     assert "6 alert(s) posted on the first pass; ic:9007" in result.output  # the 7th lost its answer
-    assert "Lookup: 1 found in the channel history and recorded, 0 posted; 7 messages in Slack" in result.output
+    assert (
+        "Lookup: 1 found in the channel history and recorded, 0 posted; 7 messages in Slack" in result.output
+    )
     assert "Deadline moved from" in result.output and "(updated)" in result.output
     assert "#C0BILLING" in result.output and "zd:101" in result.output
     assert "4111 1111 1111 1111" not in result.output and "[card •••• 1111]" in result.output

@@ -59,11 +59,17 @@ def test_second_acknowledge_keeps_the_first(seeded, running_bot, slack_emu, cloc
             message_ts=alert.ts,
             action_id=SlaActions.ACKNOWLEDGE.value,
             value=AlertButtonValue(alert_id=alert.id).encode(),
-            response_url=slack_emu.response_url("ack"),
+            response_url=slack_emu.response_url(f"ack-{user}"),
         )
         wait_for(lambda: deps.store.get_alert(alert.id).acked_by, what="ack recorded")
 
-    wait_for(lambda: len(slack_emu.calls("/api/chat.update")) == 2, what="two updates")
+    told = wait_for(
+        lambda: [r for r in slack_emu.responses() if r["_name"] == "ack-U0PAYLEAD"],
+        what="second clicker told",
+    )[0]
+    assert told["response_type"] == "ephemeral"
+    assert "already acknowledged by <@U0MANAGER> at 15:00 UTC" in told["text"]
+    assert len(slack_emu.calls("/api/chat.update")) == 1  # the message was updated once
     assert deps.store.get_alert(alert.id).acked_by == "U0MANAGER"
 
 

@@ -18,7 +18,8 @@ from bot.domain.model import (
     TicketRef,
 )
 from bot.store.db import current_revision, make_engine, upgrade
-from bot.store.repository import AlertStatus, RoutedDecision, Store
+from bot.store.outbox import OutboxState, OutboxStore
+from bot.store.repository import RoutedDecision, Store
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -106,33 +107,85 @@ def test_a_new_cycle_is_a_new_decision(store):
     assert len(store.record_decisions([decision(cycle="c2")], now=NOW)) == 1
 
 
-def test_claim_is_exclusive_until_stale(store):
+def test_a_decision_and_its_outbox_row_are_written_together(store):
+    store.upsert_items([item()], now=NOW)
+    ((alert_id, _),) = store.record_decisions([decision()], now=NOW)
+    store.record_decisions([decision()], now=NOW)  # deciding again adds nothing
+
+    (row,) = OutboxStore(store.engine).due(now=NOW)
+    assert (row.key, row.subject_id, row.channel, row.state) == (
+        f"sla_alert:{alert_id}",
+        alert_id,
+        "C0BILLING",
+        OutboxState.PENDING,
+    )
+
+
+def test_claim_is_exclusive_and_fenced_by_its_token(store):
+    outbox = OutboxStore(store.engine)
     store.upsert_items([item()], now=NOW)
     store.record_decisions([decision()], now=NOW)
-    stale_after = timedelta(minutes=2)
+    lease = timedelta(minutes=3)
 
-    (due,) = store.due_for_delivery(now=NOW, stale_after=stale_after)
-    won, lost = store.claim(due, now=NOW), store.claim(due, now=NOW)  # two sweeps saw the same row
-    again = store.due_for_delivery(now=NOW + timedelta(seconds=30), stale_after=stale_after)
-    (stale,) = store.due_for_delivery(now=NOW + timedelta(minutes=3), stale_after=stale_after)
+    (due,) = outbox.due(now=NOW)
+    won, lost = outbox.claim(due, now=NOW, lease=lease), outbox.claim(due, now=NOW, lease=lease)
+    assert won is not None and lost is None  # two workers saw the same row: one wins
+    assert outbox.due(now=NOW + timedelta(minutes=1)) == []  # held while the lease runs
 
-    assert due.status == AlertStatus.PENDING and (won, lost) == (True, False)
-    assert again == []
-    assert stale.status == AlertStatus.SENDING  # may have been posted before a crash
-    assert store.claim(stale, now=NOW + timedelta(minutes=3)) is True
-    assert store.get_alert(stale.id).attempts == 2
+    (expired,) = outbox.due(now=NOW + timedelta(minutes=4))  # the holder died or hung
+    taken_over = outbox.claim(expired, now=NOW + timedelta(minutes=4), lease=lease)
+    assert taken_over is not None and taken_over.item.attempts == 2
+
+    # The first holder wakes up: every write it tries is refused.
+    assert not outbox.mark_sending(won, now=NOW, target={"channel": "C0BILLING"})
+    assert not outbox.finish(won, state=OutboxState.POSTED, now=NOW, result={"ts": "1.000100"})
+    assert not outbox.release(won, state=OutboxState.PENDING, retry_at=NOW, now=NOW, error="x")
+    assert outbox.finish(taken_over, state=OutboxState.POSTED, now=NOW, result={"ts": "1.000200"})
+    assert outbox.get(due.id).result == {"ts": "1.000200"}
 
 
-def test_failed_alert_waits_for_its_retry_time(store):
+def test_released_row_waits_for_its_retry_time(store):
+    outbox = OutboxStore(store.engine)
     store.upsert_items([item()], now=NOW)
     store.record_decisions([decision()], now=NOW)
-    stale_after = timedelta(minutes=2)
-    (due,) = store.due_for_delivery(now=NOW, stale_after=stale_after)
-    store.claim(due, now=NOW)
-    store.mark_failed(due.id, error="channel_not_found", retry_at=NOW + timedelta(minutes=1))
+    (due,) = outbox.due(now=NOW)
+    claim = outbox.claim(due, now=NOW, lease=timedelta(minutes=3))
+    outbox.release(
+        claim, state=OutboxState.PENDING, retry_at=NOW + timedelta(minutes=1), now=NOW, error="boom"
+    )
 
-    assert store.due_for_delivery(now=NOW + timedelta(seconds=59), stale_after=stale_after) == []
-    assert len(store.due_for_delivery(now=NOW + timedelta(minutes=1), stale_after=stale_after)) == 1
+    assert outbox.due(now=NOW + timedelta(seconds=59)) == []
+    (again,) = outbox.due(now=NOW + timedelta(minutes=1))
+    assert again.last_error == "boom" and not again.may_have_been_sent
+
+
+def test_a_row_that_started_sending_may_have_been_sent(store):
+    outbox = OutboxStore(store.engine)
+    store.upsert_items([item()], now=NOW)
+    store.record_decisions([decision()], now=NOW)
+    (due,) = outbox.due(now=NOW)
+    claim = outbox.claim(due, now=NOW, lease=timedelta(minutes=3))
+    outbox.mark_sending(claim, now=NOW, target={"channel": "C0BILLING", "thread_ts": None})
+
+    (stale,) = outbox.due(now=NOW + timedelta(minutes=4))
+    assert stale.state == OutboxState.SENDING and stale.may_have_been_sent
+    assert stale.first_sent_at == NOW and stale.result == {
+        "target": {"channel": "C0BILLING", "thread_ts": None}
+    }
+
+
+def test_only_dead_rows_are_requeued(store):
+    outbox = OutboxStore(store.engine)
+    store.upsert_items([item()], now=NOW)
+    store.record_decisions([decision()], now=NOW)
+    (due,) = outbox.due(now=NOW)
+    assert outbox.requeue(due.id, now=NOW) is None
+    claim = outbox.claim(due, now=NOW, lease=timedelta(minutes=3))
+    outbox.finish(claim, state=OutboxState.DEAD, now=NOW, error="channel_not_found")
+
+    requeued = outbox.requeue(due.id, now=NOW + timedelta(hours=1))
+    assert requeued.state == OutboxState.PENDING and requeued.attempts == 0 and requeued.last_error is None
+    assert outbox.counts_by_state()[OutboxState.PENDING] == 1
 
 
 def test_acknowledge_keeps_the_first_user(store):
@@ -148,7 +201,10 @@ def test_acknowledge_keeps_the_first_user(store):
 def test_posted_warning_is_found_for_threading(store):
     store.upsert_items([item()], now=NOW)
     ((warn_id, _),) = store.record_decisions([decision(kind=AlertKind.WARNING)], now=NOW)
-    store.mark_posted(warn_id, ts="1700000000.000100", thread_ts=None, now=NOW)
+    with store.engine.begin() as conn:
+        store.alert_posted(
+            conn, warn_id, channel="C0BILLING", ts="1700000000.000100", thread_ts=None, now=NOW
+        )
 
     found = store.posted_warning(TicketRef.parse("zd:101"), "first_reply_time", "c1")
 
