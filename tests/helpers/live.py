@@ -33,9 +33,12 @@ def live_stack(
     *,
     config: dict[str, Any] = DEMO_CONFIG,
     slack_token: str = "xoxb-live-test",
+    slack: SlackEmulator | None = None,
 ) -> Iterator[LiveStack]:
     now = datetime.now(UTC)
-    slack, zendesk, intercom = make_slack(slack_token), ZendeskEmulator(), IntercomEmulator()
+    slack = slack or make_slack(slack_token)
+    slack_token = slack.token
+    zendesk, intercom = ZendeskEmulator(), IntercomEmulator()
     for emu in (slack, zendesk, intercom):
         emu.start()
     try:

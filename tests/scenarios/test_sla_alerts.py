@@ -336,8 +336,8 @@ def test_first_sync_covers_old_tickets_and_many_pages(
     report = scan(deps, clock())
 
     intercom = next(r for r in report.syncs if r.source.value == "intercom")
-    assert intercom.items == 320 + 5  # the demo's 6 conversations minus the closed one
-    assert len(deps.store.open_items()) == 320 + 5 + 7  # plus the 7 unsolved demo tickets
+    assert intercom.items == 320 + 6  # the demo's 7 conversations minus the closed one
+    assert len(deps.store.open_items()) == 320 + 6 + 7  # plus the 7 unsolved demo tickets
 
 
 def test_two_replicas_sweeping_at_once_post_each_alert_once(seeded, slack_emu, make_deps, demo_config, clock):

@@ -31,12 +31,20 @@ def test_escape_mrkdwn_escapes_existing_entities_again() -> None:
 
 @pytest.mark.parametrize("limit", [1, 2, 5, 9, 10, 11, 100])
 def test_truncate_never_exceeds_limit(limit: int) -> None:
-    result = truncate("0123456789", limit)
+    result = truncate("abcdefghij", limit)
     assert len(result) <= limit
     if limit >= 10:
-        assert result == "0123456789"
+        assert result == "abcdefghij"
     elif limit > 1:
-        assert result == "0123456789"[: limit - 1] + "…"
+        assert result == "abcdefghij"[: limit - 1] + "…"
+
+
+@pytest.mark.parametrize("limit", [20, 24, 30, 34])
+def test_truncate_never_cuts_a_digit_run_in_two(limit: int) -> None:
+    """The boundary redacts after the renderers cut: half a card number could not be recognised."""
+    text = "Refund for 4111 1111 1111 1111 please"
+    assert truncate(text, limit) == "Refund for…"
+    assert mrkdwn_text(text, limit) == "Refund for…"
 
 
 def test_truncate_custom_ellipsis() -> None:
