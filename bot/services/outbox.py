@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection
 
 from bot.metrics import Metrics
+from bot.services.outbox_lookup import CannotLook, Found, UnseenOutcomeLookup
 from bot.services.slack_errors import SlackFailure, classify_failure
 from bot.store.outbox import Claim, Effect, OutboxItem, OutboxKind, OutboxState, OutboxStore
 from bot.store.pacing import SharedPacer
@@ -43,9 +44,6 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 MAX_LOOKUP_RETRY = timedelta(minutes=10)
 MAX_ATTEMPTS = 12  # an unexpected error this often makes the row dead
-LOOKUP_PAGES = 5
-LOOKUP_PAGE_SIZE = 200
-LOOKUP_SLACK = timedelta(minutes=1)  # Slack's ts vs our clock
 
 
 @dataclass(frozen=True)
@@ -102,21 +100,6 @@ class DeliveryReport:
         )
 
 
-@dataclass(frozen=True)
-class _Found:
-    result: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _CannotLook:
-    reason: str
-    permanent: bool = False
-
-
-_NOT_FOUND = object()
-_LOOKUP_FINAL = frozenset({"is_archived", "channel_is_archived"})
-
-
 class Outbox:
     def __init__(
         self,
@@ -138,6 +121,7 @@ class Outbox:
         self.clock = clock
         self.purposes: dict[str, Purpose] = dict(purposes or {})
         self.max_parallel_channels = max_parallel_channels
+        self.lookup = UnseenOutcomeLookup(slack=slack, metrics=metrics)
         self.channel_budget_seconds = channel_budget_seconds
         self._monotonic = monotonic
 
@@ -238,14 +222,15 @@ class Outbox:
             )
             return
         if item.kind == OutboxKind.SLACK_POST and seen.may_have_been_sent:
-            found = self._resolve(item)
-            if isinstance(found, _Found):
+            found = self.lookup.resolve(item)
+            if isinstance(found, Found):
                 self._finish_posted(claim, purpose, found.result, report.recovered, recovered=True)
                 return
-            if isinstance(found, _CannotLook):
+            if isinstance(found, CannotLook):
                 if found.permanent:
                     self._finish_final(claim, OutboxState.DEAD, found.reason, report.dead, purpose)
                 else:
+                    self.metrics.outbox_lookup_blocked.labels(item.channel or "-").inc()
                     self._release(claim, OutboxState.UNKNOWN, found.reason, report.unknown, lookup=True)
                 return
         prepared = purpose.prepare(item, self.clock())
@@ -385,73 +370,3 @@ class Outbox:
                     reason=reason,
                     lookup_in_seconds=int(delay.total_seconds()),
                 )
-
-    # -- resolving an unseen outcome -------------------------------------------------------------
-    def _resolve(self, item: OutboxItem) -> _Found | _CannotLook | object:
-        """Find the message an earlier attempt may have posted, by its idempotency key in metadata."""
-        target = (item.result or {}).get("target") or {}
-        channel = target.get("channel") or item.channel
-        if not channel:
-            return _NOT_FOUND  # never sent anywhere
-        since = (item.first_sent_at or item.created_at) - LOOKUP_SLACK
-        try:
-            return self._lookup(item.key, channel, target.get("thread_ts"), since)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
-            if error != "not_in_channel":
-                # Only an archived channel ends it: the post could not go anywhere now. Anything else
-                # (a private channel the bot was removed from, a revoked token) may be fixed: look again.
-                return _CannotLook(f"history lookup failed: {error}", permanent=error in _LOOKUP_FINAL)
-        joined = self._join(channel)
-        if joined is not None:
-            self.metrics.outbox_lookup_blocked.labels(channel).inc()
-            return _CannotLook(
-                f"cannot read {channel} to check for an unseen post ({joined}); invite the bot "
-                f"with /invite @Deskwatch so it can look before re-posting"
-            )
-        try:
-            return self._lookup(item.key, channel, target.get("thread_ts"), since)
-        except SlackApiError as exc:
-            return _CannotLook(f"history lookup failed after joining: {exc.response.get('error')}")
-
-    def _join(self, channel: str) -> str | None:
-        """Join a public channel so its history can be read; the Slack error when that is refused."""
-        try:
-            self.slack.conversations_join(channel=channel)
-        except SlackApiError as exc:
-            return str(exc.response.get("error") or "join refused")
-        log.info("outbox_joined_channel", channel=channel)
-        return None
-
-    def _lookup(self, key: str, channel: str, thread_ts: str | None, since: datetime) -> _Found | object:
-        cursor = None
-        oldest = f"{max(since.timestamp(), 0):.6f}"
-        for _ in range(LOOKUP_PAGES):
-            if thread_ts:
-                page = self.slack.conversations_replies(
-                    channel=channel,
-                    ts=thread_ts,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=LOOKUP_PAGE_SIZE,
-                    cursor=cursor,
-                )
-            else:
-                page = self.slack.conversations_history(
-                    channel=channel,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=LOOKUP_PAGE_SIZE,
-                    cursor=cursor,
-                )
-            self.metrics.outbox_lookups.inc()
-            for message in page.get("messages") or []:
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                if payload.get("outbox_key") == key:
-                    return _Found({"channel": channel, "ts": message["ts"], "thread_ts": thread_ts})
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return _NOT_FOUND
-        return _CannotLook(
-            f"message not found in the last {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} messages of {channel}"
-        )
