@@ -39,7 +39,7 @@ def test_truncate_never_exceeds_limit(limit: int) -> None:
         assert result == "abcdefghij"[: limit - 1] + "…"
 
 
-@pytest.mark.parametrize("limit", [20, 24, 30, 34])
+@pytest.mark.parametrize("limit", [15, 20, 24, 30])
 def test_truncate_never_cuts_a_digit_run_in_two(limit: int) -> None:
     """The boundary redacts after the renderers cut: half a card number could not be recognised."""
     text = "Refund for 4111 1111 1111 1111 please"
