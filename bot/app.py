@@ -23,8 +23,16 @@ from bot.domain.model import Source
 from bot.domain.redact import RedactionPolicy
 from bot.metrics import Metrics
 from bot.services.alert_delivery import ItemRefresher, SlaAlertPurpose, SlaAlertUpdatePurpose
+from bot.services.deadlines import DeadlineKeeper
+from bot.services.group_delivery import (
+    GROUP_UPDATE_PURPOSE,
+    AlertGroupPurpose,
+    AlertGroupUpdatePurpose,
+    BacklogPurpose,
+)
 from bot.services.outbox import Outbox
 from bot.services.sla import SlaService
+from bot.services.sweep import BACKLOG_PURPOSE, GROUP_PURPOSE, DeadlineSweep
 from bot.services.sync import SyncService
 from bot.store.alerts import ALERT_PURPOSE, ALERT_UPDATE_PURPOSE
 from bot.store.db import make_engine, upgrade
@@ -57,6 +65,8 @@ class Deps:
     sla: SlaService
     sync: SyncService
     outbox: Outbox
+    keeper: DeadlineKeeper
+    sweep: DeadlineSweep
     clock: Clock = field(default=utc_now)
 
     def __deepcopy__(self, memo: dict) -> Deps:
@@ -145,6 +155,12 @@ def build_deps(
     outbox_slack = _redacting(outbox_slack or build_outbox_slack_client(settings), policy)
     helpdesks = build_helpdesks(settings) if helpdesks is None else helpdesks
     sla = SlaService(store=store, config=config, metrics=metrics)
+    keeper = DeadlineKeeper(
+        store=store, deadlines=sla.deadline_store, sla=sla, config=config, metrics=metrics
+    )
+    sweep = DeadlineSweep(
+        store=store, deadlines=sla.deadline_store, keeper=keeper, config=config, metrics=metrics
+    )
     interval = (
         config.slack.post_interval_per_channel.total_seconds() if post_interval is None else post_interval
     )
@@ -157,11 +173,19 @@ def build_deps(
         metrics=metrics,
         clock=clock,
     )
-    refresher = ItemRefresher(store=store, helpdesks=helpdesks, metrics=metrics)
+    refresher = ItemRefresher(
+        store=store,
+        helpdesks=helpdesks,
+        metrics=metrics,
+        on_stored=lambda items, now: keeper.refresh(items, now=now),
+    )
     outbox.register(
         ALERT_PURPOSE, SlaAlertPurpose(store=store, sla=sla, refresher=refresher, metrics=metrics)
     )
     outbox.register(ALERT_UPDATE_PURPOSE, SlaAlertUpdatePurpose(store=store, sla=sla))
+    outbox.register(GROUP_PURPOSE, AlertGroupPurpose(store=store, sla=sla, refresher=refresher))
+    outbox.register(GROUP_UPDATE_PURPOSE, AlertGroupUpdatePurpose(store=store, sla=sla, outbox=outbox_store))
+    outbox.register(BACKLOG_PURPOSE, BacklogPurpose(store=store, sla=sla, refresher=refresher))
     return Deps(
         settings=settings,
         config=config,
@@ -170,7 +194,14 @@ def build_deps(
         helpdesks=helpdesks,
         metrics=metrics,
         sla=sla,
-        sync=SyncService(store=store, helpdesks=helpdesks, metrics=metrics),
+        sync=SyncService(
+            store=store,
+            helpdesks=helpdesks,
+            metrics=metrics,
+            on_stored=lambda items, now: keeper.refresh(items, now=now),
+        ),
+        keeper=keeper,
+        sweep=sweep,
         outbox=outbox,
         clock=clock,
     )

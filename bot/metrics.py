@@ -66,7 +66,14 @@ class Metrics:
             registry=r,
         )
         self.sweep_seconds = Histogram(
-            "deskwatch_sweep_duration_seconds", "Duration of one deadline sweep", registry=r
+            "deskwatch_sweep_duration_seconds",
+            "Wall time of one deadline sweep (deciding only, not posting)",
+            registry=r,
+        )
+        self.sweep_rows_read = Gauge(
+            "deskwatch_sweep_deadline_rows_read",
+            "Deadline rows the last sweep read (only the due ones)",
+            registry=r,
         )
         self.open_items = Gauge(
             "deskwatch_open_items", "Open items in the local store", ["source"], registry=r

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
+from bot.blocks.alert_group import GROUP_ACK_ACTION_RE
 from bot.blocks.ids import SlaActions
 from bot.blocks.metadata import AlertButtonValue
 from bot.blocks.text import format_local_time, user_mention
+from bot.services.group_delivery import group_update_effect
 from bot.store.alerts import alert_update_effect
 from handlers.errors import lazy
 
@@ -31,11 +33,17 @@ def acknowledge_alert(body: dict, action: dict, respond, deps) -> None:
             replace_original=False,
         )
         return
-    ids = deps.outbox.enqueue([alert_update_effect(alert.id, alert.channel, "ack")], now=now)
+    if alert.group_key:  # one line of a grouped message: update that message (only its line changes)
+        effect = group_update_effect(alert.group_key, alert.channel, f"ack:{alert.id}")
+    else:
+        effect = alert_update_effect(alert.id, alert.channel, "ack")
+    ids = deps.outbox.enqueue([effect], now=now)
     deps.outbox.deliver_ids(ids, now=now)
 
 
 def register(app: App) -> None:
     app.action(SlaActions.ACKNOWLEDGE.value)(ack=ack_only, lazy=[lazy(acknowledge_alert)])
+    # Each line of a grouped message has its own action id (unique within the message).
+    app.action(GROUP_ACK_ACTION_RE)(ack=ack_only, lazy=[lazy(acknowledge_alert)])
     # "Open ticket" is a link button: Slack still sends an action, which only needs an ack.
     app.action(SlaActions.OPEN_TICKET.value)(ack_only)

@@ -27,8 +27,11 @@ def _run_sync(deps: Deps) -> None:
     sync_job(deps, deps.clock())
 
 
+SWEEP_BUDGET_SECONDS = 5.0  # a sweep is bounded in time, not rows; what is left waits for the next one
+
+
 def _run_sweep(deps: Deps) -> None:
-    decided = decide_job(deps, deps.clock())
+    decided = decide_job(deps, deps.clock(), budget_seconds=SWEEP_BUDGET_SECONDS)
     if decided:
         log.info("sla_sweep", decided=len(decided))
 

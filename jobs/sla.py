@@ -33,17 +33,20 @@ class ScanReport:
 
 
 def sync_job(deps: Deps, now: datetime, progress: SyncProgress | None = None) -> list[SyncResult]:
-    """Pull what changed upstream into the store (the only job that calls the helpdesks)."""
+    """Pull what changed upstream into the store and the deadlines table (the only job that calls the
+    helpdesks, apart from the re-read right before a breach)."""
+    deps.keeper.ensure_current(now=now)
     return deps.sync.sync_all(now=now, progress=progress)
 
 
-def decide_job(deps: Deps, now: datetime) -> list[int]:
-    """Evaluate deadlines from the store and record due decisions with their outbox rows. Costs no
-    helpdesk call and never waits for Slack, so a channel draining a queue cannot delay a decision."""
+def decide_job(deps: Deps, now: datetime, *, budget_seconds: float | None = None) -> list[int]:
+    """Decide the alerts whose moment has come, from the due deadlines only, and record them with their
+    outbox rows. Costs no helpdesk call and never waits for Slack, so a channel draining a queue cannot
+    delay a decision. `budget_seconds` bounds it in time (the rest waits for the next sweep)."""
     started = time.perf_counter()
-    decided = deps.sla.decide(now=now)
+    result = deps.sweep.run(now=now, budget_seconds=budget_seconds)
     deps.metrics.sweep_seconds.observe(time.perf_counter() - started)
-    return decided
+    return result.decided
 
 
 def deliver_job(deps: Deps, now: datetime) -> DeliveryReport:
@@ -63,5 +66,5 @@ def scan(
     """`deskwatch sla scan`: one sync + one sweep. Dry run syncs state but records and posts nothing."""
     syncs = sync_job(deps, now, progress)
     if dry_run:
-        return ScanReport(syncs, would_post=deps.sla.pending_decisions(now=now))
+        return ScanReport(syncs, would_post=deps.sweep.pending(now=now))
     return ScanReport(syncs, sweep=sweep_job(deps, now))

@@ -18,6 +18,9 @@ class SlaActions(DeskwatchEnum):
 
     ACKNOWLEDGE = "sla_alert_acknowledge"
     OPEN_TICKET = "sla_alert_open_ticket"
+    # Per-line Acknowledge of a grouped alert message. Its action_id is f"{ACKNOWLEDGE_IN_GROUP}_{alert_id}"
+    # (unique within the message); listen with `bot.blocks.alert_group.GROUP_ACK_ACTION_RE`.
+    ACKNOWLEDGE_IN_GROUP = "sla_group_acknowledge"
 
 
 class SlaBlocks(DeskwatchEnum):
@@ -34,6 +37,14 @@ class SlaBlocks(DeskwatchEnum):
     LIST_ROWS = "sla_list_rows"  # row sections use f"{LIST_ROWS}_{n}" to stay unique within a message
     LIST_MORE = "sla_list_more"
     LIST_EMPTY = "sla_list_empty"
+    GROUP_HEADER = "sla_group_header"
+    GROUP_LINE = "sla_group_line"  # one section per ticket: f"{GROUP_LINE}_{alert_id}"
+    GROUP_ACKNOWLEDGED = "sla_group_acknowledged"  # under an acked line: f"{GROUP_ACKNOWLEDGED}_{alert_id}"
+    GROUP_FOOTER = "sla_group_footer"
+    BACKLOG_HEADER = "sla_backlog_header"
+    BACKLOG_INTRO = "sla_backlog_intro"
+    BACKLOG_ROWS = "sla_backlog_rows"  # one section per ticket: f"{BACKLOG_ROWS}_{n}"
+    BACKLOG_MORE = "sla_backlog_more"
 
 
 class Commands(DeskwatchEnum):

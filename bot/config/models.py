@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays as pyholidays
@@ -162,6 +162,11 @@ class TeamConfig(_Model):
 class AlertsConfig(_Model):
     channel: ChannelId
     warn_before: list[Duration] = Field(default_factory=lambda: [timedelta(minutes=30)])
+    # More alerts than this of one kind due for one channel at once are posted as grouped messages.
+    group_above: int = Field(default=5, ge=1, le=1000)
+    # A breach already older than this when Deskwatch first sees it is backlog, not news.
+    backlog_after: Duration = timedelta(hours=24)
+    backlog: Literal["summary", "each", "skip"] = "summary"
 
     @field_validator("warn_before")
     @classmethod
@@ -221,6 +226,13 @@ class SlackConfig(_Model):
     post_interval_per_channel: DurationOrSeconds = timedelta(seconds=1)
 
 
+class RetentionConfig(_Model):
+    """How long finished records are kept. Alerts of items still open are kept whatever their age:
+    they are what stops a cycle from being alerted twice."""
+
+    alerts: Duration = timedelta(days=30)
+
+
 class AppConfig(_Model):
     """The whole YAML file: global defaults, teams, SLA targets, and operational knobs.
 
@@ -238,6 +250,7 @@ class AppConfig(_Model):
     redact: RedactConfig = Field(default_factory=RedactConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -8,7 +8,7 @@ minute ago gets no breach alert, and a ticket moved to another team goes to that
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from bot.blocks.alerts import render_alert
 from bot.blocks.metadata import alert_message_metadata
-from bot.domain.model import AlertKind, Source, TicketRef
+from bot.domain.model import AlertKind, HelpdeskItem, Source, TicketRef
 from bot.metrics import Metrics
 from bot.services.outbox import Cancel, Prepared
 from bot.services.sla import SlaService
@@ -34,10 +34,18 @@ REREAD_AFTER = timedelta(seconds=30)
 class ItemRefresher:
     """Re-reads items whose stored state is older than `REREAD_AFTER` (one batch per helpdesk)."""
 
-    def __init__(self, *, store: Store, helpdesks: Mapping[Source, Helpdesk], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        helpdesks: Mapping[Source, Helpdesk],
+        metrics: Metrics,
+        on_stored: Callable[[Sequence[HelpdeskItem], datetime], object] | None = None,
+    ) -> None:
         self.store = store
         self.helpdesks = helpdesks
         self.metrics = metrics
+        self.on_stored = on_stored  # keeps the deadlines table in step with what was re-read
 
     def refresh_stale(self, refs: Iterable[TicketRef], *, now: datetime) -> int:
         """Refresh stale items; returns how many were re-read. A helpdesk outage leaves stored state."""
@@ -59,7 +67,11 @@ class ItemRefresher:
                 continue
             self.store.upsert_items(items, now=now)
             returned = {item.ref.external_id for item in items}
-            self.store.mark_gone([TicketRef(source, i) for i in ids if i not in returned], now=now)
+            gone = [TicketRef(source, i) for i in ids if i not in returned]
+            self.store.mark_gone(gone, now=now)
+            if self.on_stored is not None:
+                fresh = [self.store.get_item(ref) for ref in gone]
+                self.on_stored([*items, *(item for item in fresh if item is not None)], now)
             self.metrics.rereads.labels(source.value).inc(len(ids))
             refreshed += len(ids)
         return refreshed

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
-from bot.domain.model import Source
+from bot.domain.model import HelpdeskItem, Source
 from bot.metrics import Metrics
 from bot.store.repository import Store
 from integrations.base import Helpdesk, HelpdeskError
@@ -30,10 +30,19 @@ class SyncResult:
 
 
 class SyncService:
-    def __init__(self, *, store: Store, helpdesks: Mapping[Source, Helpdesk], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        helpdesks: Mapping[Source, Helpdesk],
+        metrics: Metrics,
+        on_stored: Callable[[Sequence[HelpdeskItem], datetime], object] | None = None,
+    ) -> None:
         self.store = store
         self.helpdesks = helpdesks
         self.metrics = metrics
+        # Called after each stored page (the deadlines of those items are written at sync time).
+        self.on_stored = on_stored
 
     def sync_all(self, *, now: datetime, progress: SyncProgress | None = None) -> list[SyncResult]:
         """Sync every configured helpdesk; one helpdesk's outage does not stop the others."""
@@ -51,6 +60,8 @@ class SyncService:
         try:
             for page in helpdesk.sync(state.cursor, now=now):
                 self.store.save_page(source, page.items, page.cursor, now=now)
+                if self.on_stored is not None and page.items:
+                    self.on_stored(page.items, now)
                 items += len(page.items)
                 calls += page.api_calls
                 if progress is not None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -55,6 +55,7 @@ class StoredAlert:
     claimed_at: datetime | None
     last_error: str | None
     previous_due_at: datetime | None = None
+    group_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,33 @@ class AlertQueries:
     def decided_keys(self) -> set[tuple[str, str, str, str]]:
         return set(self.decided_alerts())
 
+    def alerts_for_cycles(
+        self, cycles: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], list[StoredAlert]]:
+        """Alerts decided for these (ref, metric, cycle) deadlines: one indexed query per chunk."""
+        out: dict[tuple[str, str, str], list[StoredAlert]] = {}
+        with self.session() as session:
+            for start in range(0, len(cycles), 400):
+                part = list(cycles[start : start + 400])
+                stmt = select(AlertRow).where(tuple_(AlertRow.ref, AlertRow.metric, AlertRow.cycle).in_(part))
+                for row in session.scalars(stmt):
+                    out.setdefault((row.ref, row.metric, row.cycle), []).append(_alert(row))
+        return out
+
+    def alerts_in_group(self, group_key: str) -> list[StoredAlert]:
+        stmt = select(AlertRow).where(AlertRow.group_key == group_key).order_by(AlertRow.due_at, AlertRow.id)
+        with self.session() as session:
+            return [_alert(row) for row in session.scalars(stmt)]
+
     def record_decisions(
-        self, routed: Sequence[RoutedDecision], *, now: datetime
+        self,
+        routed: Sequence[RoutedDecision],
+        *,
+        now: datetime,
+        plan: Callable[[list[tuple[int, RoutedDecision]]], Sequence[Effect]] | None = None,
     ) -> list[tuple[int, RoutedDecision]]:
-        """Insert each decision unless its key exists, with its outbox row in the same transaction.
+        """Insert each decision unless its key exists, with the outbox rows that deliver them in the same
+        transaction (one post each, or what `plan` makes of them: grouped messages, a backlog summary).
         Returns (id, decision) for rows actually inserted."""
         if not routed:
             return []
@@ -198,6 +222,17 @@ class AlertQueries:
     def alert_finished(conn: Connection, alert_id: int, *, status: str, reason: str) -> None:
         conn.execute(update(A).where(A.c.id == alert_id).values(status=status, last_error=reason[:500]))
 
+    @staticmethod
+    def group_posted(
+        conn: Connection, alert_ids: Sequence[int], *, channel: str, ts: str, now: datetime
+    ) -> None:
+        """Every alert of a grouped message (or backlog summary) shares its message ts."""
+        conn.execute(
+            update(A)
+            .where(A.c.id.in_(list(alert_ids)))
+            .values(status=AlertStatus.POSTED, channel=channel, ts=ts, posted_at=now, last_error=None)
+        )
+
     # -- reading and acknowledging ---------------------------------------------------------------
     def get_alert(self, alert_id: int) -> StoredAlert | None:
         with self.session() as session:
@@ -262,4 +297,5 @@ def _alert(row: AlertRow) -> StoredAlert:
         claimed_at=row.claimed_at,
         last_error=row.last_error,
         previous_due_at=row.previous_due_at,
+        group_key=row.group_key,
     )

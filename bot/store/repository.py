@@ -7,11 +7,12 @@ replicas or a crash in the middle never decide an alert twice or lose one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.domain.model import (
@@ -25,6 +26,9 @@ from bot.store.alerts import AlertQueries, AlertStatus, RoutedDecision, StoredAl
 from bot.store.tables import SyncStateRow, TicketRow
 
 __all__ = ["AlertStatus", "RoutedDecision", "Store", "StoredAlert", "SyncState"]
+
+ITEM_CHUNK = 500  # rows per upsert statement (~25 columns: far below SQLite's bound-parameter limit)
+_ITEM_COLUMNS = tuple(TicketRow.__table__.columns.keys())
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,39 @@ class Store(AlertQueries):
 
     # -- items -----------------------------------------------------------------------------------
     def upsert_items(self, items: Iterable[HelpdeskItem], *, now: datetime) -> int:
-        """Insert or replace the stored state of each item; returns how many were written."""
-        count = 0
-        with self.session() as session:
-            for item in items:
-                session.merge(_item_to_row(item, now))
-                count += 1
-            session.commit()
-        return count
+        """Insert or replace the stored state of each item in bulk; returns how many were written."""
+        rows = [_item_values(item, now) for item in items]
+        with self.engine.begin() as conn:
+            self._bulk_upsert_items(conn, rows)
+        return len(rows)
+
+    def _bulk_upsert_items(self, conn, rows: list[dict]) -> None:
+        """`INSERT … ON CONFLICT (ref) DO UPDATE` in chunks: one statement per chunk, no per-row SELECT."""
+        insert_fn = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        for start in range(0, len(rows), ITEM_CHUNK):
+            stmt = insert_fn(TicketRow.__table__).values(rows[start : start + ITEM_CHUNK])
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["ref"],
+                set_={name: stmt.excluded[name] for name in _ITEM_COLUMNS if name != "ref"},
+            )
+            conn.execute(stmt)
+
+    def iter_open_items(self, batch: int = 1000) -> Iterator[list[HelpdeskItem]]:
+        """Every open item in batches, keyset-paged by ref (only for a full deadline rebuild)."""
+        after = ""
+        while True:
+            stmt = (
+                select(TicketRow)
+                .where(TicketRow.is_open.is_(True), TicketRow.ref > after)
+                .order_by(TicketRow.ref)
+                .limit(batch)
+            )
+            with self.session() as session:
+                rows = list(session.scalars(stmt))
+            if not rows:
+                return
+            yield [_row_to_item(row) for row in rows]
+            after = rows[-1].ref
 
     def get_item(self, ref: TicketRef) -> HelpdeskItem | None:
         with self.session() as session:
@@ -107,14 +136,22 @@ class Store(AlertQueries):
     ) -> None:
         """Persist one page of items and (if given) the cursor after it, in one transaction, so a crash
         mid-sync resumes from the last page that was fully stored."""
-        with self.session() as session:
-            for item in items:
-                session.merge(_item_to_row(item, now))
-            row = self._sync_row(session, source)
+        with self.engine.begin() as conn:
+            self._bulk_upsert_items(conn, [_item_values(item, now) for item in items])
+            values: dict = {"items_synced": SyncStateRow.__table__.c.items_synced + len(items)}
             if cursor is not None:
-                row.cursor = cursor
-            row.items_synced = (row.items_synced or 0) + len(items)
-            session.commit()
+                values["cursor"] = cursor
+            updated = conn.execute(
+                update(SyncStateRow.__table__)
+                .where(SyncStateRow.__table__.c.source == source.value)
+                .values(**values)
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    SyncStateRow.__table__.insert().values(
+                        source=source.value, cursor=cursor, items_synced=len(items)
+                    )
+                )
 
     def mark_sync_finished(self, source: Source, *, now: datetime, error: str | None) -> None:
         with self.session() as session:
@@ -149,6 +186,10 @@ class Store(AlertQueries):
 
 
 # -- mapping ---------------------------------------------------------------------------------------
+def _item_values(item: HelpdeskItem, now: datetime) -> dict:
+    return _item_to_row(item, now).model_dump()
+
+
 def _item_to_row(item: HelpdeskItem, now: datetime) -> TicketRow:
     return TicketRow(
         ref=str(item.ref),

@@ -97,6 +97,8 @@ class AlertRow(SQLModel, table=True):
     acked_at: datetime | None = _ts(nullable=True)
     # The due time before the helpdesk last moved it inside this cycle (shown as "deadline moved").
     previous_due_at: datetime | None = _ts(nullable=True)
+    # The outbox key of the grouped message (storm) or backlog summary this alert went out in, if any.
+    group_key: str | None = Field(default=None, max_length=200, index=True)
 
 
 class OutboxRow(SQLModel, table=True):
@@ -139,3 +141,38 @@ class ChannelPaceRow(SQLModel, table=True):
 
     channel: str = Field(primary_key=True, max_length=64)
     next_at: float = 0.0
+
+
+class DeadlineRow(SQLModel, table=True):
+    """One SLA deadline of one open item, kept at sync time so the sweep reads only what is due.
+
+    `next_at` is the next moment an alert of this deadline becomes due (its widest warning, a tighter
+    one, the breach); None once there is nothing left to decide. The sweep selects `next_at <= now`
+    through its index and never loads every open item. `first_seen_at` tells a backlog (breached long
+    before Deskwatch first saw it) from a fresh breach.
+    """
+
+    __tablename__ = "sla_deadlines"
+    __table_args__ = (
+        Index("ix_sla_deadlines_next_at", "next_at"),
+        Index("ix_sla_deadlines_due_at", "due_at"),
+    )
+
+    ref: str = Field(primary_key=True, max_length=64)
+    metric: str = Field(primary_key=True, max_length=64)
+    cycle: str = Field(primary_key=True, max_length=64)
+    due_at: datetime = _ts()
+    team: str | None = Field(default=None, max_length=64)
+    channel: str = Field(max_length=64)
+    next_at: datetime | None = _ts(nullable=True)
+    first_seen_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class MetaRow(SQLModel, table=True):
+    """Small facts about the store itself, e.g. the hash of the configuration deadlines were built with."""
+
+    __tablename__ = "deskwatch_meta"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = ""

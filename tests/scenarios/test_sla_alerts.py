@@ -159,7 +159,7 @@ def test_zendesk_outage_keeps_intercom_alerts_flowing_and_resumes_later(
 def test_crash_between_deciding_and_posting_loses_nothing(seeded, slack_emu, make_deps, demo_config, clock):
     deps = make_deps(demo_config)
     deps.sync.sync_all(now=clock())
-    decided = deps.sla.decide(now=clock())  # ...and the process dies before delivering
+    decided = deps.sweep.run(now=clock()).decided  # ...and the process dies before delivering
 
     restarted = make_deps(demo_config)
     report = sweep_job(restarted, clock())
@@ -268,7 +268,7 @@ def test_solved_before_delivery_cancels_the_alert(seeded, slack_emu, make_deps, 
     zendesk_emu, _ = seeded
     deps = make_deps(demo_config)
     deps.sync.sync_all(now=clock())
-    deps.sla.decide(now=clock())
+    deps.sweep.run(now=clock())
     clock.advance(seconds=61)
     zendesk_emu.upsert_ticket(id=101, status="solved")
     deps.sync.sync_all(now=clock())

@@ -64,7 +64,7 @@ def test_lost_answer_whose_post_did_not_land_is_posted_after_the_lookup(
     nothing, so the post goes out once."""
     deps = make_deps(demo_config)
     deps.sync.sync_all(now=clock())
-    deps.sla.decide(now=clock())
+    deps.sweep.run(now=clock())
     item = deps.outbox.store.due(now=clock())[0]
     claim = deps.outbox.store.claim(item, now=clock(), lease=deps_lease())
     assert deps.outbox.store.mark_sending(claim, now=clock(), target={"channel": item.channel})
@@ -92,7 +92,7 @@ def test_history_refused_in_a_public_channel_joins_it_then_looks(
     slack_emu.lose_response("/api/chat.postMessage", mode="reset")
     deps = make_deps(demo_config)
     deps.sync.sync_all(now=clock())
-    deps.sla.decide(now=clock())
+    deps.sweep.run(now=clock())
     billing_first = [i for i in deps.outbox.store.due(now=clock()) if i.channel == "C0BILLING"][:1]
     deps.outbox.deliver_ids([i.id for i in billing_first], now=clock())  # its answer is the one lost
     scan(deps, clock())
@@ -116,7 +116,7 @@ def test_private_channel_the_bot_cannot_read_keeps_the_post_unknown_until_it_can
     slack_emu.add_channel("C0PAYMENTS", private=True, member=True)
     deps = make_deps(demo_config)
     deps.sync.sync_all(now=clock())
-    deps.sla.decide(now=clock())
+    deps.sweep.run(now=clock())
     payments = [i.id for i in deps.outbox.store.due(now=clock()) if i.channel == "C0PAYMENTS"]
     slack_emu.lose_response("/api/chat.postMessage", mode="reset", count=len(payments))
     deps.outbox.deliver_ids(payments, now=clock())  # Slack stores them; every answer is lost

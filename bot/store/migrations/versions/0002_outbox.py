@@ -63,9 +63,7 @@ def upgrade() -> None:
     connection = op.get_bind()
     # Under 0001 every Intercom conversation was treated as customer-started; keep that for stored rows
     # until their next sync says otherwise (an unchanged conversation may not be re-read for a while).
-    connection.execute(
-        sa.text("UPDATE tickets SET first_contact_at = created_at WHERE source = 'intercom'")
-    )
+    connection.execute(sa.text("UPDATE tickets SET first_contact_at = created_at WHERE source = 'intercom'"))
     now = datetime.now(UTC)
     waiting = connection.execute(
         sa.text(
@@ -119,6 +117,3 @@ def downgrade() -> None:
         batch.drop_column("agent_replies")
         batch.drop_column("reopens")
         batch.drop_column("first_contact_at")
-
-
-
