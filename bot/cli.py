@@ -265,8 +265,11 @@ def outbox_retry(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "0.0.0.0",
     port: Annotated[int, typer.Option(help="HTTP port for /slack/events, /healthz, /metrics.")] = 3000,
+    threads: Annotated[
+        int, typer.Option(min=1, max=256, help="Request threads in this one process (waitress).")
+    ] = 8,
 ) -> None:
-    """Run the Bolt app over HTTP with the scheduler (upstream sync + deadline sweep)."""
+    """Run the Bolt app over HTTP (waitress) with the scheduler (upstream sync + deadline sweep)."""
     from bot.app import build_bolt_app, build_deps
     from bot.web import build_wsgi_app, make_http_server
     from jobs.scheduler import build_scheduler
@@ -286,13 +289,20 @@ def serve(
         )
     deps = build_deps(settings, config)
     bolt_app = build_bolt_app(deps)
-    server = make_http_server(build_wsgi_app(deps, bolt_app), host, port)
+    server = make_http_server(build_wsgi_app(deps, bolt_app), host, port, threads=threads)
     scheduler = build_scheduler(deps)
     scheduler.start()
     log = structlog.get_logger("deskwatch.serve")
-    log.info("serving", host=host, port=server.server_port, helpdesks=[s.value for s in deps.helpdesks])
+    log.info(
+        "serving",
+        host=host,
+        port=server.server_port,
+        threads=threads,
+        helpdesks=[s.value for s in deps.helpdesks],
+    )
 
     def _stop(*_args) -> None:
+        # shutdown() waits for the serving loop, which runs on this (the signal-handling) thread.
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)

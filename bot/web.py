@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from socketserver import ThreadingMixIn
+import threading
+import time
 from typing import TYPE_CHECKING
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
+from waitress.server import create_server
 
 from integrations.slack_client import redacting_wsgi
 
@@ -17,17 +19,12 @@ if TYPE_CHECKING:
     from bot.app import Deps
 
 EVENTS_PATH = "/slack/events"
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """One thread per request so a slow listener never blocks Slack's 3-second ack of another."""
-
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - access logs go through structlog, not stderr
-        return
+DEFAULT_THREADS = 8
+# Slack's largest payloads (a view_submission carrying a 100-block modal's state) are tens of KiB;
+# 1 MiB leaves room and answers 413 long before a stray upload could use memory.
+MAX_BODY_BYTES = 1024 * 1024
+# Time given to requests already received when asked to stop; Slack gives up on an ack after 3 s.
+DRAIN_SECONDS = 5.0
 
 
 def build_wsgi_app(deps: Deps, bolt_app: App):
@@ -72,5 +69,73 @@ def build_wsgi_app(deps: Deps, bolt_app: App):
     return app
 
 
-def make_http_server(wsgi_app, host: str, port: int) -> WSGIServer:
-    return make_server(host, port, wsgi_app, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+class HttpServer:
+    """waitress behind the `socketserver` calls (`serve_forever`, `shutdown`, `server_close`, `server_port`).
+
+    One process, `threads` workers: the scheduler and metrics registry exist once per replica, and a slow
+    listener never holds up another request's ack. Stopping closes the listening socket first (new
+    connections are refused, so a load balancer moves on), finishes requests already received for up
+    to `drain_seconds`, then closes every connection.
+    """
+
+    def __init__(self, wsgi_app, host: str, port: int, *, threads: int, drain_seconds: float) -> None:
+        self._map: dict = {}
+        self._server = create_server(
+            wsgi_app,
+            map=self._map,
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=MAX_BODY_BYTES,
+            connection_limit=max(100, 4 * threads),
+            asyncore_use_poll=True,  # select() stops at fd 1024
+            ident="deskwatch",
+            expose_tracebacks=False,
+        )
+        self._drain_seconds = drain_seconds
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
+
+    @property
+    def server_port(self) -> int:
+        return self._server.effective_port
+
+    def serve_forever(self) -> None:
+        """Serve until `shutdown()`; every socket is touched only from this thread."""
+        self._stopped.clear()
+        try:
+            timeout = self._server.adj.asyncore_loop_timeout
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=timeout, map=self._map, use_poll=True, count=1)
+            self._drain()
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Ask `serve_forever` to stop and wait until it has; call it from another thread."""
+        self._stop.set()
+        self._server.pull_trigger()
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        self._server.task_dispatcher.shutdown(timeout=2)
+        wasyncore.close_all(self._map)
+
+    def _drain(self) -> None:
+        wasyncore.dispatcher.close(self._server)  # the listening socket only: the trigger stays
+        deadline = time.monotonic() + self._drain_seconds
+        while time.monotonic() < deadline:
+            channels = list(self._server.active_channels.values())
+            for channel in channels:
+                if not (channel.requests or channel.request or channel.total_outbufs_len):
+                    channel.will_close = True  # idle keep-alive connections
+            if not channels:
+                return
+            wasyncore.loop(timeout=0.05, map=self._map, use_poll=True, count=1)
+
+
+def make_http_server(
+    wsgi_app, host: str, port: int, *, threads: int = DEFAULT_THREADS, drain_seconds: float = DRAIN_SECONDS
+) -> HttpServer:
+    return HttpServer(wsgi_app, host, port, threads=threads, drain_seconds=drain_seconds)

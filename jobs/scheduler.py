@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from jobs.sla import decide_job, deliver_job, sync_job
+from jobs.sla import decide_job, deliver_job, retention_job, sync_job
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -20,6 +20,8 @@ log = structlog.get_logger(__name__)
 SYNC_JOB_ID = "helpdesk-sync"
 SWEEP_JOB_ID = "sla-sweep"
 DELIVER_JOB_ID = "outbox-deliver"
+RETENTION_JOB_ID = "retention"
+RETENTION_INTERVAL_SECONDS = 3600.0
 DELIVER_INTERVAL_SECONDS = 1.0
 
 
@@ -48,6 +50,12 @@ def _run_deliver(deps: Deps) -> None:
             dead=len(report.dead),
             cancelled=len(report.cancelled),
         )
+
+
+def _run_retention(deps: Deps) -> None:
+    outbox_rows, alerts = retention_job(deps, deps.clock())
+    if outbox_rows or alerts:
+        log.info("retention_pruned", outbox_rows=outbox_rows, alerts=alerts)
 
 
 def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
@@ -82,6 +90,15 @@ def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None)
         id=DELIVER_JOB_ID,
         seconds=DELIVER_INTERVAL_SECONDS,
         misfire_grace_time=5,
+        **common,
+    )
+    scheduler.add_job(
+        _run_retention,
+        "interval",
+        args=[deps],
+        id=RETENTION_JOB_ID,
+        seconds=RETENTION_INTERVAL_SECONDS,
+        misfire_grace_time=600,
         **common,
     )
     return scheduler

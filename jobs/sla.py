@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.outbox import DeliveryReport
 from bot.services.sync import SyncProgress, SyncResult
+from bot.store.outbox import prune_finished
 from bot.store.repository import RoutedDecision
 
 if TYPE_CHECKING:
@@ -52,6 +53,15 @@ def decide_job(deps: Deps, now: datetime, *, budget_seconds: float | None = None
 def deliver_job(deps: Deps, now: datetime) -> DeliveryReport:
     """One outbox pass: every channel served in parallel for a bounded time."""
     return deps.outbox.deliver_due(now=now)
+
+
+def retention_job(deps: Deps, now: datetime) -> tuple[int, int]:
+    """Prune finished outbox rows and finished alerts older than `retention.alerts` (default 30 days);
+    returns (outbox rows, alerts) deleted. Alerts of deadlines still open are never pruned."""
+    cutoff = now - deps.config.retention.alerts
+    outbox_rows = prune_finished(deps.store.engine, before=cutoff)
+    alerts = deps.store.prune_alerts(before=cutoff)
+    return outbox_rows, alerts
 
 
 def sweep_job(deps: Deps, now: datetime) -> SweepReport:

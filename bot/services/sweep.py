@@ -62,33 +62,37 @@ class DeadlineSweep:
         result = SweepResult()
         stop_at = None if budget_seconds is None else self._monotonic() + budget_seconds
         after: Key | None = None
-        would: list[RoutedDecision] = []
+        routed: list[RoutedDecision] = []
+        updates: list[tuple[Key, datetime | None]] = []
+        seen: list[DeadlineRecord] = []
         while True:
             chunk = self.deadlines.due(now=now, limit=CHUNK, after=after)
             if not chunk:
                 break
             result.rows_read += len(chunk)
             after = chunk[-1].key
-            routed, updates = self._decide(chunk, now)
-            if record:
-                inserted = self.store.record_decisions(
-                    routed, now=now, plan=lambda ins, chunk=chunk: self._plan(ins, chunk, now)
-                )
-                result.decided += [alert_id for alert_id, _ in inserted]
-                for _, r in inserted:
-                    self.metrics.alerts_decided.labels(r.decision.kind.value).inc()
-                self.deadlines.set_next(updates)
-            else:
-                would += routed
+            chunk_routed, chunk_updates = self._decide(chunk, now)
+            routed += chunk_routed
+            updates += chunk_updates
+            seen += chunk
             if stop_at is not None and self._monotonic() >= stop_at:
                 result.complete = False
                 break
+        # Recorded together, so a storm is grouped per channel across the whole sweep.
+        if record:
+            inserted = self.store.record_decisions(
+                routed, now=now, plan=lambda ins: self._plan(ins, seen, now)
+            )
+            result.decided = [alert_id for alert_id, _ in inserted]
+            for _, r in inserted:
+                self.metrics.alerts_decided.labels(r.decision.kind.value).inc()
+            self.deadlines.set_next(updates)
+        self.would_post = routed
         widest = max(self.config.alerts.warn_before, default=None)
         at_risk, breached = self.deadlines.counts(now=now, widest=now + widest if widest else now)
         self.metrics.at_risk.set(at_risk)
         self.metrics.breached.set(breached)
         self.metrics.sweep_rows_read.set(result.rows_read)
-        self.would_post = would
         return result
 
     def pending(self, *, now: datetime) -> list[RoutedDecision]:

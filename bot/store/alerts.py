@@ -10,17 +10,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.domain.model import AlertDecision, AlertKind, TicketRef
 from bot.store.outbox import Effect, OutboxKind, OutboxStore
-from bot.store.tables import AlertRow, TicketRow
+from bot.store.tables import AlertRow, DeadlineRow, TicketRow
 
 ALERT_PURPOSE = "sla_alert"
 ALERT_UPDATE_PURPOSE = "sla_alert_update"
 A = AlertRow.__table__
+D = DeadlineRow.__table__
 
 
 class AlertStatus:
@@ -170,12 +171,24 @@ class AlertQueries:
                 new_id = conn.execute(stmt).scalar()
                 if new_id is not None:
                     inserted.append((int(new_id), item))
-            self.outbox.enqueue(
-                [alert_post_effect(i, item.channel, item.decision.kind) for i, item in inserted],
-                now=now,
-                conn=conn,
-            )
+            if plan is None:
+                effects = [alert_post_effect(i, item.channel, item.decision.kind) for i, item in inserted]
+            else:
+                effects = list(plan(inserted))
+            self.outbox.enqueue(effects, now=now, conn=conn)
+            for effect in effects:
+                grouped = effect.payload.get("alert_ids")
+                if grouped:  # alerts delivered inside a grouped message or summary know which one
+                    conn.execute(update(A).where(A.c.id.in_(grouped)).values(group_key=effect.key))
         return inserted
+
+    def set_status(self, alert_ids: Sequence[int], status: str, *, reason: str | None = None) -> None:
+        if not alert_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(A).where(A.c.id.in_(list(alert_ids))).values(status=status, last_error=reason)
+            )
 
     def move_deadline(self, alert: StoredAlert, due_at: datetime, *, now: datetime) -> bool:
         """The helpdesk moved this alert's deadline inside its cycle: remember the old one and queue an
@@ -268,6 +281,16 @@ class AlertQueries:
             session.commit()
             row = session.get(AlertRow, alert_id)
             return _alert(row) if row else None
+
+    def prune_alerts(self, *, before: datetime) -> int:
+        """Delete finished alerts decided before `before` whose deadline is gone (its item was solved or
+        the cycle ended). Alerts of live deadlines are kept whatever their age: they are what stops a
+        cycle from being alerted twice."""
+        live = exists().where(and_(D.c.ref == A.c.ref, D.c.metric == A.c.metric, D.c.cycle == A.c.cycle))
+        finished = [AlertStatus.POSTED, AlertStatus.CANCELLED, AlertStatus.DEAD]
+        stmt = delete(A).where(A.c.decided_at < before, A.c.status.in_(finished), ~live)
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
 
     def all_alerts(self) -> list[StoredAlert]:
         with self.session() as session:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.tables import OutboxRow
@@ -302,3 +302,10 @@ def _item(row: Any) -> OutboxItem:
         updated_at=row["updated_at"],
         done_at=row["done_at"],
     )
+
+
+def prune_finished(engine: Engine, *, before: datetime) -> int:
+    """Delete outbox rows that finished (posted, dead, cancelled) before `before`; returns how many."""
+    stmt = delete(T).where(T.c.state.in_(sorted(OutboxState.FINAL)), T.c.done_at < before)
+    with engine.begin() as conn:
+        return int(conn.execute(stmt).rowcount or 0)
