@@ -77,7 +77,7 @@ def main() -> None:
             now=NOW,
         )
         started = time.perf_counter()
-        deps.sweep.run(now=NOW).decided
+        deps.sweep.run(now=NOW)
         with ThreadPoolExecutor(max_workers=args.replicas) as pool:
             reports = list(pool.map(lambda d: d.outbox.drain(now=NOW), replicas))
         secs = time.perf_counter() - started
