@@ -16,8 +16,8 @@ from integrations.base import Helpdesk, HelpdeskError
 
 log = structlog.get_logger(__name__)
 
-SyncProgress = Callable[[Source, int, bool], None]
-"""Called after each stored page with (source, items stored so far, first_sync)."""
+SyncProgress = Callable[[Source, int, int, bool], None]
+"""Called after each stored page with (source, items stored so far, pages so far, first_sync)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class SyncService:
         state = self.store.sync_state(source)
         first_sync = state.cursor is None
         self.store.mark_sync_started(source, now=now)
-        items = calls = 0
+        items = calls = pages = 0
         started = time.perf_counter()
         try:
             for page in helpdesk.sync(state.cursor, now=now):
@@ -64,8 +64,9 @@ class SyncService:
                     self.on_stored(page.items, now)
                 items += len(page.items)
                 calls += page.api_calls
+                pages += 1
                 if progress is not None:
-                    progress(source, items, first_sync)
+                    progress(source, items, pages, first_sync)
         except HelpdeskError as exc:
             # Recorded (sync_state.last_error, metrics, log) and reported to the caller; the pages already
             # stored are kept and the cursor points after them, so the next sync resumes there.

@@ -213,8 +213,10 @@ def test_first_sync_progress_is_shown_on_a_terminal_and_not_when_piped(monkeypat
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     show = _progress_printer()
-    show(Source.ZENDESK, 1000, True)
-    show(Source.ZENDESK, 2000, True)
-    show(Source.ZENDESK, 3, False)  # later syncs are quick: no progress line
+    show(Source.ZENDESK, 1000, 1, True)
+    show(Source.ZENDESK, 2000, 2, True)
+    show(Source.ZENDESK, 3, 1, False)  # later syncs are quick: no progress line
 
-    assert terminal.getvalue() == "\rZendesk: 1,000 items synced…\rZendesk: 2,000 items synced…"
+    assert terminal.getvalue() == (
+        "\rZendesk: 1,000 items synced (1 page)…\rZendesk: 2,000 items synced (2 pages)…"
+    )
