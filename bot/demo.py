@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.app import build_deps, utc_now
 from bot.config import config_from_dict, load_settings
 from integrations.emulators.intercom import IntercomEmulator
-from integrations.emulators.seed import DEMO_CONFIG, make_slack, seed_intercom, seed_zendesk
+from integrations.emulators.seed import DEMO_CONFIG, make_slack, open_ticket, seed_intercom, seed_zendesk
 from integrations.emulators.zendesk import ZendeskEmulator
 from jobs.scheduler import build_scheduler
 from jobs.sla import scan
@@ -42,7 +42,11 @@ def message_to_text(message: dict) -> str:
     for block in message.get("blocks") or []:
         kind = block.get("type")
         if kind in ("header", "section") and block.get("text"):
-            lines.append(mrkdwn_to_text(block["text"]["text"]))
+            text = mrkdwn_to_text(block["text"]["text"])
+            accessory = block.get("accessory") or {}
+            if accessory.get("type") == "button":
+                text += f"  [{accessory.get('text', {}).get('text', '')}]"
+            lines.append(text)
         if kind == "section" and block.get("fields"):
             cells = [mrkdwn_to_text(f["text"]).replace("\n", " ") for f in block["fields"]]
             lines.append("  " + " | ".join(cells))
@@ -134,7 +138,8 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
 
 def _play_faults(deps, zendesk: ZendeskEmulator, slack, seen: dict[str, str], out, *, unknown: int) -> None:
     """Show the outbox keeping its promise: a post whose answer was lost is looked up, not re-sent,
-    and a deadline Zendesk moves after a breach updates the message it already has."""
+    a deadline Zendesk moves after a breach updates the message it already has, and an alert storm in
+    one channel becomes a grouped message."""
     if unknown:
         out(
             f"\nSlack stored {unknown} post(s) but the answer was lost (connection reset). Deskwatch never "
@@ -151,6 +156,20 @@ def _play_faults(deps, zendesk: ZendeskEmulator, slack, seen: dict[str, str], ou
     out("\nzd:101 is lowered from urgent to normal in Zendesk after its breach: its SLA deadline moves.")
     scan(deps, now)
     _print_new(slack.messages(), seen, out)
+    # An outage upstream: a dozen payment tickets breach at once in one channel.
+    for n in range(12):
+        open_ticket(
+            zendesk,
+            300 + n,
+            created=now - timedelta(hours=3),
+            breach_at=now - timedelta(minutes=20 - n),
+            group_id=8,
+        )
+    before = len(slack.messages())
+    out("\nAn outage: 12 payment tickets breach at once. One grouped message, one Acknowledge per ticket:")
+    scan(deps, now)
+    _print_new(slack.messages(), seen, out)
+    out(f"({len(slack.messages()) - before} post(s) for 12 breaches.)")
 
 
 def _print_new(messages: list[dict], seen: dict[str, str], out: Callable[[str], None]) -> None:
