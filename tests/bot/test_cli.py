@@ -194,6 +194,7 @@ def test_demo_once_prints_the_posted_alerts(database_url):
         "Lookup: 1 found in the channel history and recorded, 0 posted; 7 messages in Slack" in result.output
     )
     assert "Deadline moved from" in result.output and "(updated)" in result.output
+    assert "12 SLA breaches · payments" in result.output and "(1 post(s) for 12 breaches.)" in result.output
     assert "#C0BILLING" in result.output and "zd:101" in result.output
     assert "4111 1111 1111 1111" not in result.output and "[card •••• 1111]" in result.output
 
