@@ -26,12 +26,18 @@ class HelpdeskNotFound(HelpdeskError):
     """The ticket or conversation does not exist (404)."""
 
 
+# Prefix of the checkpoint cursors adapters store after each page of a first sync: a restart resumes
+# the first sync from there instead of enumerating every open item again.
+FIRST_SYNC_CHECKPOINT = "first:"
+
+
 @dataclass(frozen=True)
 class SyncPage:
     """One page of changed items.
 
-    `cursor` is what the caller stores *after* persisting `items`, to resume from on the next sync;
-    None means "nothing to store yet" (e.g. mid-way through a first full sync).
+    `cursor` is what the caller stores *after* persisting `items`, to resume from on the next sync: a
+    `first:…` checkpoint between pages of a first sync, the incremental cursor on its last page. None
+    means "nothing to store yet" (inside one vendor page that spans several SyncPages).
     `api_calls` counts the HTTP requests the adapter made to produce this page (for cost reporting).
     """
 

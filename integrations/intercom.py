@@ -4,47 +4,50 @@ SDK quirks handled here (see shared/API-PITFALLS.md), each covered by a test:
 - the client is built with explicit `token=`, `base_url=` and `Intercom-Version: 2.14` (the SDK
   defaults its token from `INTERCOM_API_KEY` and sends no version header);
 - the SDK pager resends the same search page forever, so search is paginated here with
-  `pagination.starting_after`, 150 per page and a hard page cap;
+  `pagination.starting_after`, 150 per page, to the end (a repeated cursor, or far more pages than
+  the server's `total_pages`, stops it);
+- the SDK parses every search result twice through its union-type checks (about 1.6 ms a
+  conversation: two minutes of CPU for 75,000), so search pages are posted through the SDK's own
+  HTTP client (auth, base URL, version header, timeout) and their JSON is read here;
 - the SDK's `request_options["max_retries"]` is off by two (retries start counting at 2) and its
   sleeps cannot be replaced, so retries (429 honouring Retry-After / X-RateLimit-Reset, 5xx,
   transport errors) are done here with the SDK's own retries off;
 - a pydantic filter model turns `True` into `1`, so search queries are sent as plain dicts;
 - `team_assignee_id` arrives as a JSON integer although the SDK types it as a string;
-- conversations the team started (`source.delivered_as` not `customer_initiated`) owe no first reply
-  until the customer writes: `first_contact_at` comes from `first_contact_reply`, and `statistics`
-  may be null (it still is in Intercom's recorded reply to such a conversation).
+- first sync checkpoints: after each page `first:<t0>:<starting_after>` is stored (the vendor's
+  opaque cursor last, whatever it contains), and `sync` resumes there; the last page carries
+  `updated_at:<t0>`. A checkpoint whose cursor Intercom refuses (400) restarts the enumeration;
+- conversations the team started owe no first reply until the customer writes
+  (`intercom_conversations.py` maps them).
 """
 
 from __future__ import annotations
 
 import email.utils
-import html
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 from intercom import Intercom
 from intercom.core.api_error import ApiError
 
-from bot.domain.model import HelpdeskItem, Source, TicketRef
+from bot.domain.model import HelpdeskItem, Source
 from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.intercom_conversations import JsonView, conversation_item, id_str
 
 DEFAULT_BASE_URL = "https://api.intercom.io"
 API_VERSION = "2.14"
 PER_PAGE = 150
-DEFAULT_MAX_PAGES = 500
 MAX_RETRY_DELAY_SECONDS = 60.0
 # Teammates and teams added after the lists were fetched are looked up again, at most this often.
 NAMES_REFRESH = timedelta(hours=1)
 _CURSOR_RE = re.compile(r"^updated_at:(\d{1,12})$")
-_TAG_RE = re.compile(r"<[^>]*>")
+_FIRST_RE = re.compile(r"^first:(\d{1,12}):([!-~]{1,4000})$")
+OPEN_QUERY = {"field": "open", "operator": "=", "value": True}
 _RETRYABLE = frozenset({408, 409, 429})
-CUSTOMER_INITIATED = "customer_initiated"
-# Source author types that are the customer (`contact` is not sent by 2.14 but costs nothing to accept).
-_CONTACT_AUTHORS = frozenset({"user", "lead", "contact"})
 
 T = TypeVar("T")
 
@@ -62,7 +65,6 @@ class IntercomHelpdesk:
         max_retries: int = 4,
         timeout: float = 30.0,
         app_id: str | None = None,
-        max_pages: int = DEFAULT_MAX_PAGES,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = Intercom(
@@ -72,7 +74,6 @@ class IntercomHelpdesk:
             timeout=timeout,
         )
         self._max_retries = max_retries
-        self._max_pages = max_pages
         self._sleep = sleep
         self._app_id = app_id
         self._admin_names: dict[str, str] | None = None
@@ -93,17 +94,22 @@ class IntercomHelpdesk:
     def sync(self, cursor: str | None, *, now: datetime) -> Iterator[SyncPage]:
         """First sync: every open or snoozed conversation; later: everything updated since the cursor.
 
-        Cursors are `updated_at:<unix>`; the last page carries the next one. Raises ValueError at once
-        on a malformed cursor or a naive `now`.
+        Cursors are `updated_at:<unix>` (the last page carries the next one) and, between the pages of
+        a first sync, `first:<unix>:<starting_after>`. Raises ValueError at once on a malformed cursor
+        or a naive `now`.
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware UTC")
         if cursor is None:
-            return self._first_sync(now)
+            return self._first_sync(int(now.timestamp()) - 1, None, now)
+        first = _FIRST_RE.match(cursor)
+        if first is not None:
+            return self._first_sync(int(first.group(1)), first.group(2), now)
         match = _CURSOR_RE.match(cursor)
         if match is None:
             raise ValueError(
-                f"invalid Intercom sync cursor {cursor[:40]!r}: expected 'updated_at:<unix time>'"
+                f"invalid Intercom sync cursor {cursor[:40]!r}: expected 'updated_at:<unix time>' "
+                "or 'first:<unix time>:<starting_after>'"
             )
         return self._incremental_sync(int(match.group(1)), now)
 
@@ -135,63 +141,99 @@ class IntercomHelpdesk:
         return f"https://app.intercom.com/a/inbox/{self._workspace_id()}/inbox/conversation/{external_id}"
 
     # -- sync ------------------------------------------------------------------------------------
-    def _first_sync(self, now: datetime) -> Iterator[SyncPage]:
-        final_cursor = f"updated_at:{int(now.timestamp()) - 1}"
-        for items, calls, _ in self._search_pages({"field": "open", "operator": "=", "value": True}, now):
-            yield SyncPage(items=items, cursor=None, api_calls=calls)
-        yield SyncPage(items=(), cursor=final_cursor, api_calls=0)
+    def _first_sync(self, t0: int, resume_after: str | None, now: datetime) -> Iterator[SyncPage]:
+        """One SyncPage per search page; t0 (taken before the first page) makes the incremental cursor
+        that follows cover every change made while the pages were read."""
+        for items, calls, next_cursor in self._search_pages(OPEN_QUERY, now, resume_after):
+            cursor = f"first:{t0}:{next_cursor}" if next_cursor else f"updated_at:{t0}"
+            yield SyncPage(items=items, cursor=cursor, api_calls=calls)
 
     def _incremental_sync(self, since: int, now: datetime) -> Iterator[SyncPage]:
         newest = since + 1
         query = {"field": "updated_at", "operator": ">", "value": since}
-        for items, calls, is_last in self._search_pages(query, now):
+        for items, calls, next_cursor in self._search_pages(query, now, None):
             newest = max([newest, *(int(item.updated_at.timestamp()) for item in items)])
             yield SyncPage(
-                items=items, cursor=f"updated_at:{newest - 1}" if is_last else None, api_calls=calls
+                items=items, cursor=None if next_cursor else f"updated_at:{newest - 1}", api_calls=calls
             )
 
     def _search_pages(
-        self, query: dict[str, Any], now: datetime
-    ) -> Iterator[tuple[tuple[HelpdeskItem, ...], int, bool]]:
-        """Yield (items, HTTP calls, is_last) per search page, following `pages.next` ourselves."""
-        starting_after: str | None = None
-        for _ in range(self._max_pages):
+        self, query: dict[str, Any], now: datetime, starting_after: str | None
+    ) -> Iterator[tuple[tuple[HelpdeskItem, ...], int, str | None]]:
+        """Yield (items, HTTP calls, next page's cursor or None on the last) per search page, following
+        `pages.next` ourselves from `starting_after`; if Intercom refuses that one, from the top."""
+        seen: set[str | None] = {starting_after}
+        fetched, page_bound = 0, None
+        while True:
             before = self._http_calls
             pagination: dict[str, Any] = {"per_page": PER_PAGE}
             if starting_after is not None:
                 pagination["starting_after"] = starting_after
-            pager = self._call(
-                "search conversations",
-                lambda pagination=pagination, **kw: self._client.conversations.search(
-                    query=query, pagination=pagination, **kw
-                ),
-            )
-            conversations = list(pager.items or [])
+            try:
+                body = self._call(
+                    "search conversations",
+                    lambda pagination=pagination, **kw: self._post_search(query, pagination, **kw),
+                )
+            except _Rejected as exc:
+                if fetched or starting_after is None or exc.status != 400:
+                    raise  # only the cursor a run resumes from may be stale; later ones are fresh
+                starting_after, seen = None, {None}  # an expired or unknown checkpoint: from the top
+                continue
+            conversations = [
+                JsonView(raw) for raw in body.get("conversations") or () if isinstance(raw, dict)
+            ]
             self._load_names(conversations, now)
             items = tuple(self._to_item(conv) for conv in conversations)
-            pages = pager.response.pages
-            next_cursor = pages.next.starting_after if pages is not None and pages.next is not None else None
-            is_last = not next_cursor or not conversations
-            if not is_last and next_cursor == starting_after:
+            pages = body.get("pages") if isinstance(body.get("pages"), dict) else {}
+            following = (pages.get("next") or {}).get("starting_after") if conversations else None
+            if following is not None and not isinstance(following, str):
+                raise HelpdeskError(f"Intercom search sent a {type(following).__name__} page cursor")
+            if isinstance(pages.get("total_pages"), int):
+                page_bound = max(page_bound or 0, 2 * pages["total_pages"] + 10)
+            fetched += 1
+            if following is not None and following in seen:
                 raise HelpdeskError(
                     "Intercom search returned the same page cursor twice; stopping to avoid a loop"
                 )
-            yield items, self._http_calls - before, is_last
-            if is_last:
+            if following is not None and page_bound is not None and fetched >= page_bound:
+                raise HelpdeskError(
+                    f"Intercom search still had more pages after {fetched} pages of {PER_PAGE}, far more "
+                    "than the total_pages it reported; stopping to avoid a loop"
+                )
+            yield items, self._http_calls - before, following or None
+            if not following:
                 return
-            starting_after = next_cursor
-        raise HelpdeskError(
-            f"Intercom search still had more pages after {self._max_pages} pages of {PER_PAGE}; "
-            "stopping (raise max_pages if the backlog is really that large)"
+            seen.add(following)
+            starting_after = following
+
+    def _post_search(
+        self, query: dict[str, Any], pagination: dict[str, Any], *, request_options: dict[str, Any]
+    ) -> dict[str, Any]:
+        """POST /conversations/search on the SDK's HTTP client, returning the page's JSON unparsed."""
+        response = self._client._client_wrapper.httpx_client.request(
+            "conversations/search",
+            method="POST",
+            json={"query": query, "pagination": pagination},
+            headers={"content-type": "application/json"},
+            request_options=request_options,
         )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not 200 <= response.status_code < 300:
+            raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=body)
+        if not isinstance(body, dict):
+            raise HelpdeskError("Intercom search returned a body that is not a JSON object")
+        return body
 
     # -- names and urls --------------------------------------------------------------------------
     def _load_names(self, conversations: list[Any], now: datetime | None = None) -> None:
         """Fetch the admin / team lists when the first assigned conversation shows up, and again (at most
         once per NAMES_REFRESH of sync time) when a sync meets an id the lists do not know: a teammate
         hired after start gets a name without costing quiet syncs a call."""
-        admin_ids = {_id_str(c.admin_assignee_id) for c in conversations} - {None}
-        team_ids = {_id_str(c.team_assignee_id) for c in conversations} - {None}
+        admin_ids = {id_str(c.admin_assignee_id) for c in conversations} - {None}
+        team_ids = {id_str(c.team_assignee_id) for c in conversations} - {None}
         refresh_due = (
             now is not None
             and self._names_fetched_at is not None
@@ -215,36 +257,11 @@ class IntercomHelpdesk:
         return self._app_id
 
     def _to_item(self, conv: Any) -> HelpdeskItem:
-        conv_id = str(conv.id)
-        stats = conv.statistics
-        assignee_id = _id_str(conv.admin_assignee_id)
-        group_id = _id_str(conv.team_assignee_id)
-        tags = conv.tags.tags if conv.tags is not None and conv.tags.tags else []
-        created_at = _required_time(conv.created_at, conv_id, "created_at")
-        first_contact_at = _first_contact_at(conv, created_at)
-        first_admin_reply_at = _time(stats.first_admin_reply_at) if stats is not None else None
-        if first_admin_reply_at is not None and (
-            first_contact_at is None or first_admin_reply_at < first_contact_at
-        ):
-            # Only a reply to the customer is a first reply, never the team's own opening message.
-            first_admin_reply_at = None
-        return HelpdeskItem(
-            ref=TicketRef(Source.INTERCOM, conv_id),
-            subject=_subject(conv),
-            status=str(conv.state),
-            priority=str(conv.priority) if conv.priority is not None else None,
-            group_id=group_id,
-            group_name=(self._team_names or {}).get(group_id) if group_id else None,
-            assignee_id=assignee_id,
-            assignee_name=(self._admin_names or {}).get(assignee_id) if assignee_id else None,
-            url=self.item_url(conv_id),
-            created_at=created_at,
-            updated_at=_required_time(conv.updated_at, conv_id, "updated_at"),
-            first_admin_reply_at=first_admin_reply_at,
-            last_contact_reply_at=_time(stats.last_contact_reply_at) if stats is not None else None,
-            waiting_since=_time(conv.waiting_since),
-            tags=tuple(t.name for t in tags if t.name),
-            first_contact_at=first_contact_at,
+        return conversation_item(
+            conv,
+            url=self.item_url(str(conv.id)),
+            admin_names=self._admin_names or {},
+            team_names=self._team_names or {},
         )
 
     # -- HTTP with retries -----------------------------------------------------------------------
@@ -265,7 +282,7 @@ class IntercomHelpdesk:
                 if status == 404:
                     raise HelpdeskNotFound(not_found or f"Intercom found nothing to {what}") from None
                 if status not in _RETRYABLE and status < 500:
-                    raise HelpdeskError(f"Intercom rejected the request to {what}: {detail}") from None
+                    raise _Rejected(f"Intercom rejected the request to {what}: {detail}", status) from None
                 if attempt == attempts:
                     raise HelpdeskError(
                         f"Intercom failed to {what} after {attempts} attempts: {detail}"
@@ -281,65 +298,12 @@ class IntercomHelpdesk:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def _id_str(value: Any) -> str | None:
-    """Intercom sends ids as JSON integers (team ids too, despite the SDK's `str`): compare as strings."""
-    if value is None or value == "":
-        return None
-    return str(value)
+class _Rejected(HelpdeskError):
+    """Intercom refused the request (a 4xx other than auth, 404 and rate limits); keeps the status."""
 
-
-def _time(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
-
-
-def _customer_started(source: Any) -> bool | None:
-    """Whether the customer opened the conversation: `delivered_as` decides; without it the source
-    author's type; None when Intercom says neither (e.g. a blank Twitter author)."""
-    if source is None:
-        return None
-    if source.delivered_as:
-        return source.delivered_as == CUSTOMER_INITIATED
-    author_type = source.author.type if source.author is not None else None
-    return author_type in _CONTACT_AUTHORS if author_type else None
-
-
-def _first_contact_at(conv: Any, created_at: datetime) -> datetime | None:
-    """When the customer first wrote: the opening message if they started it, else their first reply
-    (`first_contact_reply`, or `statistics.first_contact_reply_at` when that is missing), else None:
-    nobody owes a first reply to a message the team sent. An unknown origin keeps `created_at`."""
-    started = _customer_started(conv.source)
-    if started:
-        return created_at
-    reply = conv.first_contact_reply
-    stats = conv.statistics
-    first = _time(reply.created_at) if reply is not None else None
-    first = first or (_time(stats.first_contact_reply_at) if stats is not None else None)
-    if first is None and started is None:
-        return created_at
-    return first
-
-
-def _required_time(value: int | None, conv_id: str, name: str) -> datetime:
-    if value is None:
-        raise HelpdeskError(f"Intercom conversation {conv_id} has no {name}")
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _subject(conv: Any) -> str:
-    if conv.title:
-        return str(conv.title)
-    source = conv.source
-    if source is not None and source.subject and source.subject.strip():
-        return _plain(source.subject)
-    if source is not None and source.body:
-        text = _plain(source.body)
-        if text:
-            return text[:80]
-    return "(no subject)"
-
-
-def _plain(text: str) -> str:
-    return " ".join(html.unescape(_TAG_RE.sub(" ", text)).split())
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _error_code(body: Any) -> str:

@@ -2,8 +2,11 @@
 
 Sync is built so its API cost follows what changed, not the backlog:
 - first sync (cursor None): every open ticket, however old, from the Search *export* (plain search
-  stops at 1000 results), then SLA data via show_many in chunks of 100, then a `time:<t0>` cursor
-  with t0 taken before the enumeration started, so nothing changed meanwhile is lost;
+  stops at 1000 results), 1000 ids a page, then SLA data via show_many in chunks of 100. After each
+  export page the checkpoint `first:<t0>:<after_cursor>` is stored, so a crash resumes at the next
+  export page; the last one carries `time:<t0>`, t0 taken before the enumeration started, so
+  nothing changed meanwhile is lost. An expired checkpoint (export cursors last an hour) restarts
+  the enumeration, keeping t0;
 - later syncs: the cursor-based incremental export with `include=slas,metric_sets,users,groups`,
   resumed from the stored `cursor:<after_cursor>` and stopped on `end_of_stream` (its `after_url`
   never goes away). Cursors are standard base64 with `=` padding: stored raw, percent-encoded once
@@ -21,10 +24,11 @@ itself, and a urllib3 Retry on that session retries 5xx for idempotent GET/PUT.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -35,8 +39,9 @@ from zenpy import Zenpy
 from zenpy.lib.endpoint import Url
 from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
 
-from bot.domain.model import HelpdeskItem, MetricStage, SlaMetric, Source, TicketRef
+from bot.domain.model import HelpdeskItem, Source
 from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.zendesk_tickets import tickets_to_items
 
 SIDELOADS = ("slas", "metric_sets", "users", "groups")
 SHOW_MANY_CHUNK = 100
@@ -46,7 +51,17 @@ EXPORT_START_LAG_SECONDS = 61
 RETRY_STATUSES = (500, 502, 503, 504)
 # zenpy refuses to build URLs without a subdomain, even when ZENPY_FORCE_NETLOC points elsewhere.
 PLACEHOLDER_SUBDOMAIN = "deskwatch-local"
-_STAGES = {stage.value: stage for stage in MetricStage}
+_FIRST_RE = re.compile(r"first:(?P<t0>\d{1,12}):(?P<after>[A-Za-z0-9+/]{1,4000}={0,2})")
+# What Zendesk answers to a search export cursor it no longer knows (it expires after an hour).
+_REFUSED_CURSOR_STATUSES = frozenset({400, 422})
+
+
+class _HttpError(HelpdeskError):
+    """A Zendesk HTTP error with its status, for the callers that act on it."""
+
+    def __init__(self, message: str, status: int | None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _ServerErrorRetry(Retry):
@@ -95,7 +110,7 @@ def _validated_base_url(base_url: str | None) -> str | None:
     return base_url.rstrip("/")
 
 
-def _parse_cursor(cursor: str | None) -> tuple[str, str | int] | None:
+def _parse_cursor(cursor: str | None) -> tuple[str, Any] | None:
     if cursor is None:
         return None
     kind, sep, value = cursor.partition(":")
@@ -103,81 +118,14 @@ def _parse_cursor(cursor: str | None) -> tuple[str, str | int] | None:
         return "time", int(value)
     if sep and kind == "cursor" and value:
         return "cursor", value
+    first = _FIRST_RE.fullmatch(cursor)
+    if first is not None:
+        return "first", (int(first["t0"]), first["after"])
     raise ValueError(
         f"unparseable Zendesk sync cursor {cursor[:80]!r}: expected None (first sync), "
-        "'time:<unix seconds>' or 'cursor:<incremental export cursor>'"
+        "'first:<unix seconds>:<search export cursor>', 'time:<unix seconds>' or "
+        "'cursor:<incremental export cursor>'"
     )
-
-
-def _parse_time(value: Any, what: str) -> datetime:
-    if not isinstance(value, str):
-        raise HelpdeskError(f"Zendesk sent {what} as {type(value).__name__}, expected an ISO-8601 string")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise HelpdeskError(f"Zendesk sent an unparseable {what}: {value[:40]!r}") from exc
-    if parsed.tzinfo is None:
-        raise HelpdeskError(f"Zendesk sent {what} without a timezone: {value[:40]!r}")
-    return parsed.astimezone(UTC)
-
-
-def _subject(raw: dict[str, Any]) -> str:
-    subject = (raw.get("subject") or "").strip()
-    if subject:
-        return subject
-    for line in (raw.get("description") or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return "(no subject)"
-
-
-def _sla_metrics(slas: Any) -> tuple[SlaMetric, ...]:
-    """`slas.policy_metrics` to SlaMetric; stages this release does not know are skipped.
-
-    Only `metric`, `stage` and `breach_at` are read: the signed unit next to them (`"hours": 21`,
-    `"days": -141`) is a rounded restatement of breach_at relative to when Zendesk answered.
-    """
-    if not isinstance(slas, dict):
-        return ()
-    metrics = []
-    for raw in slas.get("policy_metrics") or ():
-        if not isinstance(raw, dict):
-            continue
-        stage = _STAGES.get(raw.get("stage"))
-        if stage is None or not raw.get("metric"):
-            continue
-        breach_at = raw.get("breach_at")
-        metrics.append(
-            SlaMetric(
-                metric=str(raw["metric"]),
-                stage=stage,
-                breach_at=None if breach_at is None else _parse_time(breach_at, "slas breach_at"),
-            )
-        )
-    return tuple(metrics)
-
-
-def _metric_sets(body: dict[str, Any]) -> dict[Any, dict[str, Any]]:
-    """`metric_sets` sideload by ticket id (a top-level list, one entry per ticket)."""
-    return {
-        entry["ticket_id"]: entry
-        for entry in body.get("metric_sets") or ()
-        if isinstance(entry, dict) and "ticket_id" in entry
-    }
-
-
-def _counter(metric_set: dict[str, Any] | None, key: str, ticket_id: str) -> int:
-    """A metric-set count; 0 when Zendesk sent no metric set (deleted tickets) or no value."""
-    value = (metric_set or {}).get(key)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise HelpdeskError(f"Zendesk sent ticket {ticket_id} metric {key} as {value!r}, expected a count")
-    return value
-
-
-def _names(body: dict[str, Any], key: str) -> dict[int, str]:
-    return {entry["id"]: entry.get("name") for entry in body.get(key) or () if "id" in entry}
 
 
 def _error_code(response: requests.Response | None) -> str:
@@ -251,7 +199,9 @@ class ZendeskHelpdesk:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         if parsed is None:
-            return self._full_sync(now)
+            return self._full_sync(int(now.timestamp()) - EXPORT_START_LAG_SECONDS, None)
+        if parsed[0] == "first":
+            return self._full_sync(*parsed[1])
         return self._incremental_sync(parsed[0], parsed[1])
 
     def get_item(self, external_id: str) -> HelpdeskItem:
@@ -261,7 +211,7 @@ class ZendeskHelpdesk:
             self._client.tickets.endpoint(id=int(external_id), include=list(SIDELOADS)),
             f"fetch of ticket {external_id}",
         )
-        return self._items([body["ticket"]], body)[0]
+        return tickets_to_items([body["ticket"]], body, self.item_url)[0]
 
     def get_items(self, external_ids: Sequence[str]) -> list[HelpdeskItem]:
         """show_many in chunks of 100, one call each; ids Zendesk does not return (deleted, never
@@ -282,29 +232,67 @@ class ZendeskHelpdesk:
         return f"https://{self._subdomain}.zendesk.com/agent/tickets/{external_id}"
 
     # -- sync ------------------------------------------------------------------------------------
-    def _full_sync(self, now: datetime) -> Iterator[SyncPage]:
-        t0 = int(now.timestamp()) - EXPORT_START_LAG_SECONDS
+    def _full_sync(self, t0: int, after: str | None) -> Iterator[SyncPage]:
+        """One SyncPage per show_many call (100 tickets); the last one of each export page (1000 ids)
+        carries the checkpoint, so a crash re-reads at most the export page it was in."""
         mark = self._calls.total
-        ids = self._open_ticket_ids()
-        for start in range(0, len(ids), SHOW_MANY_CHUNK):
-            items = self._show_many(ids[start : start + SHOW_MANY_CHUNK])
-            yield SyncPage(items, None, api_calls=self._calls.total - mark)
-            mark = self._calls.total
-        yield SyncPage((), f"time:{t0}", api_calls=self._calls.total - mark)
+        body = self._open_ticket_page(after, resuming=after is not None)
+        if body is None:  # the checkpoint's cursor expired: enumerate again from the start
+            after, body = None, self._open_ticket_page(None)
+        while True:
+            ids, next_after = self._export_ids(body, after)
+            checkpoint = f"first:{t0}:{next_after}" if next_after else f"time:{t0}"
+            chunks = [ids[at : at + SHOW_MANY_CHUNK] for at in range(0, len(ids), SHOW_MANY_CHUNK)] or [[]]
+            for n, chunk in enumerate(chunks):
+                items = self._show_many(chunk) if chunk else ()
+                last = n == len(chunks) - 1
+                yield SyncPage(items, checkpoint if last else None, api_calls=self._calls.total - mark)
+                mark = self._calls.total
+            if next_after is None:
+                return
+            after = next_after
+            body = self._open_ticket_page(after)
 
-    def _open_ticket_ids(self) -> list[int]:
-        """Every unsolved ticket id, via the cursor-paged search export (no 1000-result cap)."""
-        with self._errors("open-ticket search export"):
-            results = self._client.search_export(
-                type="ticket", status_less_than="solved", cursor_pagination=SEARCH_EXPORT_PAGE_SIZE
-            )
-            return list(dict.fromkeys(int(ticket.id) for ticket in results))
+    def _open_ticket_page(self, after: str | None, *, resuming: bool = False) -> dict[str, Any] | None:
+        """One search export page of unsolved tickets (ids only: search cannot sideload SLAs), or
+        None when `resuming` from a checkpoint whose cursor Zendesk refuses (it expired)."""
+        url = self._client.search_export.endpoint(
+            status_less_than="solved", cursor_pagination=SEARCH_EXPORT_PAGE_SIZE
+        )
+        url.params["filter[type]"] = "ticket"  # only here: a type in the query is an error
+        if after is not None:
+            url.params["page[after]"] = quote(after, safe="")
+        try:
+            return self._get_json(url, "open-ticket search export")
+        except _HttpError as exc:
+            if resuming and exc.status in _REFUSED_CURSOR_STATUSES:
+                return None
+            raise
+
+    @staticmethod
+    def _export_ids(body: dict[str, Any], after: str | None) -> tuple[list[int], str | None]:
+        """A search export page's ticket ids and the cursor of the next page (None on the last)."""
+        ids = []
+        for result in body.get("results") or ():
+            ticket_id = result.get("id") if isinstance(result, dict) else None
+            if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+                raise HelpdeskError(
+                    f"Zendesk search export sent a result without an integer id: {ticket_id!r}"
+                )
+            ids.append(ticket_id)
+        meta = body.get("meta") or {}
+        if meta.get("has_more") is not True:
+            return list(dict.fromkeys(ids)), None
+        next_after = meta.get("after_cursor")
+        if not isinstance(next_after, str) or not next_after or next_after == after:
+            raise HelpdeskError("Zendesk's search export has more pages but sent no new after_cursor")
+        return list(dict.fromkeys(ids)), next_after
 
     def _show_many(
         self, ids: Sequence[int], action: str = "show_many of open tickets"
     ) -> tuple[HelpdeskItem, ...]:
         body = self._get_json(self._client.tickets.endpoint(ids=list(ids), include=list(SIDELOADS)), action)
-        return self._items(body.get("tickets") or (), body)
+        return tickets_to_items(body.get("tickets") or (), body, self.item_url)
 
     def _incremental_sync(self, kind: str, value: str | int) -> Iterator[SyncPage]:
         endpoint = self._client.tickets.endpoint.incremental
@@ -318,7 +306,7 @@ class ZendeskHelpdesk:
                 # Zendesk as %3D / %2B / %2F, and the stored cursor stays the raw after_cursor.
                 url = endpoint.cursor(cursor=quote(str(value), safe=""), include=list(SIDELOADS))
             body = self._get_json(url, "incremental ticket export")
-            items = self._items(body.get("tickets") or (), body)
+            items = tickets_to_items(body.get("tickets") or (), body, self.item_url)
             after = body.get("after_cursor")
             # A start_time export that finds nothing carries no cursor: keep the one we have.
             stored = f"cursor:{after}" if after else stored
@@ -355,45 +343,12 @@ class ZendeskHelpdesk:
                 raise HelpdeskAuthError(
                     f"Zendesk refused the API credentials during {action} (HTTP {status})"
                 ) from exc
-            raise HelpdeskError(f"Zendesk {action} failed with HTTP {status}{_error_code(response)}") from exc
+            raise _HttpError(
+                f"Zendesk {action} failed with HTTP {status}{_error_code(response)}", status
+            ) from exc
         except requests.JSONDecodeError as exc:
             raise HelpdeskError(f"Zendesk {action} returned a body that is not JSON") from exc
         except requests.RequestException as exc:
             raise HelpdeskError(f"Zendesk {action} failed: {type(exc).__name__}") from exc
         except ZenpyException as exc:
             raise HelpdeskError(f"Zendesk {action} failed inside zenpy: {type(exc).__name__}") from exc
-
-    def _items(self, raws: Sequence[dict[str, Any]], body: dict[str, Any]) -> tuple[HelpdeskItem, ...]:
-        users, groups, metric_sets = _names(body, "users"), _names(body, "groups"), _metric_sets(body)
-        return tuple(self._item(raw, users, groups, metric_sets) for raw in raws)
-
-    def _item(
-        self,
-        raw: dict[str, Any],
-        users: dict[int, str],
-        groups: dict[int, str],
-        metric_sets: dict[Any, dict[str, Any]],
-    ) -> HelpdeskItem:
-        ticket_id = str(raw["id"])
-        assignee_id, group_id = raw.get("assignee_id"), raw.get("group_id")
-        # Zendesk lists metric sets beside the tickets; a `metric_set` nested on the ticket (where some
-        # client code looks for it) is read as well.
-        nested = raw.get("metric_set")
-        metric_set = metric_sets.get(raw["id"]) or (nested if isinstance(nested, dict) else None)
-        return HelpdeskItem(
-            ref=TicketRef(Source.ZENDESK, ticket_id),
-            subject=_subject(raw),
-            status=str(raw["status"]),
-            priority=raw.get("priority") or None,
-            group_id=None if group_id is None else str(group_id),
-            assignee_id=None if assignee_id is None else str(assignee_id),
-            assignee_name=users.get(assignee_id),
-            url=self.item_url(ticket_id),
-            created_at=_parse_time(raw.get("created_at"), "created_at"),
-            updated_at=_parse_time(raw.get("updated_at"), "updated_at"),
-            sla_metrics=_sla_metrics(raw.get("slas")),
-            tags=tuple(raw.get("tags") or ()),
-            group_name=groups.get(group_id),
-            reopens=_counter(metric_set, "reopens", ticket_id),
-            agent_replies=_counter(metric_set, "replies", ticket_id),
-        )

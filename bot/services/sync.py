@@ -12,12 +12,17 @@ import structlog
 from bot.domain.model import HelpdeskItem, Source
 from bot.metrics import Metrics
 from bot.store.repository import Store
-from integrations.base import Helpdesk, HelpdeskError
+from integrations.base import FIRST_SYNC_CHECKPOINT, Helpdesk, HelpdeskError
 
 log = structlog.get_logger(__name__)
 
 SyncProgress = Callable[[Source, int, int, bool], None]
 """Called after each stored page with (source, items stored so far, pages so far, first_sync)."""
+
+
+def is_first_sync(cursor: str | None) -> bool:
+    """No cursor yet, or a first-sync checkpoint (`first:…`) left by a first sync that was interrupted."""
+    return cursor is None or cursor.startswith(FIRST_SYNC_CHECKPOINT)
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class SyncService:
     ) -> SyncResult:
         helpdesk = self.helpdesks[source]
         state = self.store.sync_state(source)
-        first_sync = state.cursor is None
+        first_sync = is_first_sync(state.cursor)
         self.store.mark_sync_started(source, now=now)
         items = calls = pages = 0
         started = time.perf_counter()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import copy
 import html
 import itertools
@@ -27,6 +28,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -199,6 +201,9 @@ class IntercomEmulator(EmulatorServer):
         self._parts: dict[str, list[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._versions: list[str] = []
+        # Sorted search results by query, dropped on any change: paging 80,000 conversations 150 at a
+        # time must not filter and sort all of them again for every page.
+        self._results: dict[str, _Results] = {}
         self._api("GET", "/me", self._me)
         self._api("GET", "/admins", self._list_admins)
         self._api("GET", "/teams", self._list_teams)
@@ -246,24 +251,38 @@ class IntercomEmulator(EmulatorServer):
         `first_contact_reply` and `statistics` null until `customer_reply`). `statistics=None` makes
         statistics null; a dict (even `{}`) creates them if null and sets the named ones.
         """
+        with self._lock:
+            return self._render(self._upsert(fields), parts=False)
+
+    def upsert_conversations(self, rows: Iterable[dict[str, Any]]) -> int:
+        """`upsert_conversation` for many at once (e.g. 80,000 to page through), without rendering
+        each one back; returns how many were upserted."""
+        with self._lock:
+            count = 0
+            for fields in rows:
+                self._upsert(fields)
+                count += 1
+            return count
+
+    def _upsert(self, fields: dict[str, Any]) -> dict[str, Any]:
         unknown = set(fields) - _UPSERT_FIELDS
         if unknown:
             raise TypeError(f"unknown Intercom conversation fields: {sorted(unknown)}")
-        with self._lock:
-            conv_id = str(fields["id"]) if "id" in fields else self._unused_id(self._conversations, 1000)
-            existing = self._conversations.get(conv_id)
-            origin = fields.get("delivered_as")
-            if existing is not None and origin is not None and origin != _delivered_as(existing):
-                raise ValueError(f"conversation {conv_id} exists: delivered_as is fixed at creation")
-            conv = existing if existing is not None else self._new_conversation(conv_id, fields)
-            self._apply_fields(conv, fields)
-            self._sync_first_contact(conv, fields)
-            explicit = _unix(fields.get("updated_at"))
-            stamp = explicit if explicit is not None else self._now_ts()
-            conv["updated_at"] = stamp if existing is None else max(conv["updated_at"], stamp)
-            self._conversations[conv_id] = conv
-            self._parts.setdefault(conv_id, [])
-            return self._render(conv, parts=False)
+        conv_id = str(fields["id"]) if "id" in fields else self._unused_id(self._conversations, 1000)
+        existing = self._conversations.get(conv_id)
+        origin = fields.get("delivered_as")
+        if existing is not None and origin is not None and origin != _delivered_as(existing):
+            raise ValueError(f"conversation {conv_id} exists: delivered_as is fixed at creation")
+        conv = existing if existing is not None else self._new_conversation(conv_id, fields)
+        self._apply_fields(conv, fields)
+        self._sync_first_contact(conv, fields)
+        explicit = _unix(fields.get("updated_at"))
+        stamp = explicit if explicit is not None else self._now_ts()
+        conv["updated_at"] = stamp if existing is None else max(conv["updated_at"], stamp)
+        self._conversations[conv_id] = conv
+        self._results.clear()
+        self._parts.setdefault(conv_id, [])
+        return conv
 
     def conversation(self, id: int | str) -> dict[str, Any]:  # noqa: A002
         """Current API JSON of one conversation, with its parts (for assertions)."""
@@ -624,7 +643,7 @@ class IntercomEmulator(EmulatorServer):
         raw_per_page = req.query.get("per_page", [None])[-1]
         per_page = _per_page(int(raw_per_page) if raw_per_page and raw_per_page.isdigit() else raw_per_page)
         after = req.query.get("starting_after", [None])[-1]
-        return Response(200, self._page(list(self._conversations.values()), per_page, after))
+        return self._page(self._ordered("", lambda conv: True), per_page, after)
 
     def _search(self, req: RecordedRequest, params: dict[str, str]) -> Response:
         body = self._body(req)
@@ -635,35 +654,42 @@ class IntercomEmulator(EmulatorServer):
         if not isinstance(pagination, dict):
             raise _ApiError(400, "parameter_invalid", "pagination must be an object")
         per_page = _per_page(pagination.get("per_page"))
-        found = [c for c in self._conversations.values() if matches(c)]
-        return Response(200, self._page(found, per_page, pagination.get("starting_after")))
+        ordered = self._ordered(json.dumps(body["query"], sort_keys=True), matches)
+        return self._page(ordered, per_page, pagination.get("starting_after"))
 
-    def _page(self, found: list[dict[str, Any]], per_page: int, starting_after: Any) -> dict[str, Any]:
-        """One `conversation.list` page, ordered by (updated_at, id); the cursor is the last key seen."""
-        found.sort(key=_sort_key)
-        total = len(found)
-        page_no = 1
+    def _ordered(self, key: str, matches: Predicate) -> _Results:
+        """The matching conversations in (updated_at, id) order, computed once per query and state."""
+        results = self._results.get(key)
+        if results is None:
+            found = sorted((c for c in self._conversations.values() if matches(c)), key=_sort_key)
+            results = self._results[key] = _Results(found, [_sort_key(c) for c in found])
+        return results
+
+    def _page(self, results: _Results, per_page: int, starting_after: Any) -> Response:
+        """One `conversation.list` page after the cursor (the last key seen: the page resumes there
+        whatever changed meanwhile), serialised under the lock instead of deep-copied."""
+        total = len(results.conversations)
+        start, page_no = 0, 1
         if starting_after not in (None, ""):
             after_key, page_no = _decode_cursor(starting_after)
-            found = [c for c in found if _sort_key(c) > after_key]
-        page = found[:per_page]
+            start = bisect.bisect_right(results.keys, after_key)
+        page = results.conversations[start : start + per_page]
         pages: dict[str, Any] = {
             "type": "pages",
             "page": page_no,
             "per_page": per_page,
             "total_pages": math.ceil(total / per_page),
         }
-        if len(found) > per_page:
+        if start + per_page < total:
             pages["next"] = {"per_page": per_page, "starting_after": _encode_cursor(page[-1], page_no + 1)}
-        return {
-            "type": "conversation.list",
-            "pages": pages,
-            "total_count": total,
-            "conversations": [self._render(c, parts=False) for c in page],
-        }
+        body = {"type": "conversation.list", "pages": pages, "total_count": total, "conversations": page}
+        return Response(200, json.dumps(body).encode(), {"Content-Type": "application/json; charset=utf-8"})
 
     # -- writing conversations -------------------------------------------------------------------
     def _touch(self, conv: dict[str, Any], at: int | None = None) -> int:
+        """Every API change to a conversation comes through here (before or after the change, under
+        the lock), so this is where cached search results go stale."""
+        self._results.clear()
         now = self._now_ts() if at is None else at
         conv["updated_at"] = max(conv["updated_at"], now)
         return now
@@ -903,6 +929,14 @@ def _per_page(value: Any) -> int:
     if value > MAX_PER_PAGE:
         raise _ApiError(400, "parameter_invalid", f"per_page must be at most {MAX_PER_PAGE}")
     return value
+
+
+@dataclass(frozen=True)
+class _Results:
+    """Search results in page order, with their sort keys (for bisecting to a cursor)."""
+
+    conversations: list[dict[str, Any]]
+    keys: list[tuple[int, int, str]]
 
 
 def _sort_key(conv: dict[str, Any]) -> tuple[int, int, str]:

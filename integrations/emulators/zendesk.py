@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import copy
 import hmac
 import json
@@ -59,6 +60,8 @@ SHOW_MANY_MAX_IDS = 100
 SEARCH_RESULT_LIMIT = 1000
 EXPORT_MAX_PAGE_SIZE = 1000
 START_TIME_MIN_AGE = timedelta(seconds=60)
+# "The cursor specified by the `after_cursor` property in a response expires after one hour."
+SEARCH_EXPORT_CURSOR_TTL = timedelta(hours=1)
 # Ticket metric ids are their own sequence in Zendesk; a fixed offset keeps them distinct from ticket ids.
 METRIC_SET_ID_OFFSET = 5_527_084_700_000
 
@@ -236,6 +239,11 @@ def _search_cursor(created_micros: int, ticket_id: int) -> str:
     return _b64(json.dumps(state, separators=(",", ":")))
 
 
+def _export_key(ticket: _Ticket) -> tuple[int, int]:
+    """Search export order: created_at (microseconds, as the cursor's sortValues), then id."""
+    return int(ticket.created_at.timestamp() * 1_000_000), ticket.id
+
+
 def _decode_search_cursor(token: str) -> tuple[int, int] | None:
     text = _unb64(token)
     if text is None:
@@ -330,6 +338,7 @@ class ZendeskEmulator(EmulatorServer):
         self._users: dict[int, dict[str, Any]] = {}
         self._groups: dict[int, dict[str, Any]] = {}
         self._tickets: dict[int, _Ticket] = {}
+        self._search_cursors: dict[str, datetime] = {}  # search export after_cursor -> when issued
         self._seq = 0
         self._last_generated: datetime | None = None
         self._next_comment_id = 1
@@ -1048,11 +1057,17 @@ class ZendeskEmulator(EmulatorServer):
         return Response(200, body)
 
     def _search_export(self, req: RecordedRequest, params: dict[str, str]) -> Response:
-        """Cursor-paged search export, ordered by created_at: no 1000-result cap."""
+        """Cursor-paged search export, ordered by created_at: no 1000-result cap. The type goes in
+        `filter[type]` only ("Searches with type in the query string will result in an error"), and
+        an `after_cursor` is good for an hour after it was issued."""
         filter_type = self._param(req, "filter[type]")
         if filter_type is None:
             raise _BadRequest(_error(400, "InvalidValue", "filter[type] is required for search export"))
         query = self._param(req, "query") or ""
+        if any(token.startswith("type:") for token in _TOKEN_RE.findall(query)):
+            raise _BadRequest(
+                _error(400, "InvalidValue", "search export takes the type in filter[type], not in the query")
+            )
         predicates = self._parse_query(query, filter_type=filter_type)
         page_size = self._int_param(req, "page[size]", 100)
         if not 1 <= page_size <= EXPORT_MAX_PAGE_SIZE:
@@ -1063,21 +1078,23 @@ class ZendeskEmulator(EmulatorServer):
                     f"page[size] must be between 1 and {EXPORT_MAX_PAGE_SIZE}",
                 )
             )
-        matches = sorted(self._matching(predicates), key=lambda t: (t.created_at, t.id))
+        matches = sorted(self._matching(predicates), key=_export_key)
+        start = 0
         after_token = self._param(req, "page[after]")
         if after_token:
             decoded = _decode_search_cursor(after_token)
-            if decoded is None:
+            issued = self._search_cursors.get(after_token)
+            if decoded is None or issued is None or self._now() - issued > SEARCH_EXPORT_CURSOR_TTL:
                 raise _BadRequest(
                     _error(400, "InvalidPaginationParameter", "page[after] is invalid or expired")
                 )
-            matches = [t for t in matches if (int(t.created_at.timestamp() * 1_000_000), t.id) > decoded]
-        page = matches[:page_size]
-        has_more = len(matches) > page_size
+            start = bisect.bisect_right(matches, decoded, key=_export_key)
+        page = matches[start : start + page_size]
+        has_more = start + page_size < len(matches)
         after = None
         if has_more:
-            last = page[-1]
-            after = _search_cursor(int(last.created_at.timestamp() * 1_000_000), last.id)
+            after = _search_cursor(*_export_key(page[-1]))
+            self._search_cursors[after] = self._now()
         next_url = (
             self._api_url(
                 "search/export.json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,9 +105,15 @@ def test_first_sync_returns_every_open_ticket_including_very_old_ones(
     assert sorted(ids(pages)) == ["1", "2", "3", "4"]
     ancient = next(item for page in pages for item in page.items if item.ref.external_id == "1")
     assert ancient.created_at == datetime(2019, 3, 1, 10, 0, tzinfo=UTC)
-    assert pages[-1] == SyncPage((), f"time:{int(clock().timestamp()) - 61}", api_calls=0)
-    assert all(page.cursor is None for page in pages[:-1])
+    assert [page.cursor for page in pages] == [f"time:{int(clock().timestamp()) - 61}"]
     assert [c.path for c in emu.calls()] == ["/api/v2/search/export.json", "/api/v2/tickets/show_many.json"]
+    export = emu.calls("/api/v2/search/export.json")[0].query
+    # The type only in filter[type]: "Searches with type in the query string will result in an error".
+    assert (export["query"], export["filter[type]"], export["page[size]"]) == (
+        ["status<solved"],
+        ["ticket"],
+        ["1000"],
+    )
     assert emu.calls("/api/v2/tickets/show_many.json")[0].query["include"] == [
         "slas,metric_sets,users,groups"
     ]
@@ -122,8 +129,9 @@ def test_first_sync_fetches_slas_in_show_many_chunks_of_100(
 
     pages = list(zd.sync(None, now=clock()))
 
-    assert [len(p.items) for p in pages] == [100, 100, 50, 0]
-    assert [p.api_calls for p in pages] == [2, 1, 1, 0]
+    assert [len(p.items) for p in pages] == [100, 100, 50]
+    assert [p.api_calls for p in pages] == [2, 1, 1]
+    assert [p.cursor for p in pages] == [None, None, f"time:{int(clock().timestamp()) - 61}"]
     assert [len(c.query["ids"][0].split(",")) for c in emu.calls("/api/v2/tickets/show_many.json")] == [
         100,
         100,
@@ -145,6 +153,82 @@ def test_first_sync_enumerates_past_search_cap_with_search_export(
     assert emu.calls("/api/v2/search.json") == []
     assert len(emu.calls("/api/v2/tickets/show_many.json")) == 15
     assert sum(p.api_calls for p in pages) == len(emu.calls()) == 17
+
+
+# -- first sync: a checkpoint after each export page, resumed after a crash --------------------------
+def seed_open(emu: ZendeskEmulator, count: int) -> None:
+    for tid in range(1, count + 1):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", status="open")
+    emu.reset_log()
+
+
+def test_first_sync_stores_a_checkpoint_after_each_export_page_of_1000(
+    zd: ZendeskHelpdesk, emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    seed_open(emu, 2150)
+    t0 = int(clock().timestamp()) - 61
+
+    pages = list(zd.sync(None, now=clock()))
+
+    exports = emu.calls("/api/v2/search/export.json")
+    afters = [call.query["page[after]"][0] for call in exports[1:]]  # decoded once by the server
+    assert [len(p.items) for p in pages] == [100] * 21 + [50]  # one SyncPage per show_many call
+    assert [p.cursor for p in pages] == (
+        [None] * 9
+        + [f"first:{t0}:{afters[0]}"]
+        + [None] * 9
+        + [f"first:{t0}:{afters[1]}", None, f"time:{t0}"]
+    )
+    assert all(base64.b64encode(base64.b64decode(a, validate=True)).decode() == a for a in afters)
+    assert [p.api_calls for p in pages[:11]] == [2] + [1] * 9 + [2]  # the export call on its first chunk
+    assert sorted(int(i) for i in ids(pages)) == list(range(1, 2151))
+
+
+def test_first_sync_resumed_from_a_checkpoint_reads_only_the_export_pages_after_it(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    seed_open(emu, 2150)
+    whole = list(make_adapter(emu).sync(None, now=clock()))
+    emu.reset_log()
+    clock.advance(minutes=20)  # restarted a while after the crash
+
+    resumed = list(make_adapter(emu).sync(whole[9].cursor, now=clock()))
+
+    assert ids(resumed) == ids(whole[10:])
+    assert [p.cursor for p in resumed] == [p.cursor for p in whole[10:]]  # t0 of the original start
+    (first, second) = emu.calls("/api/v2/search/export.json")
+    assert first.query["page[after]"] == [whole[9].cursor.split(":", 2)[2]]
+    assert len(emu.calls("/api/v2/tickets/show_many.json")) == 12
+
+
+def test_expired_checkpoint_restarts_the_enumeration_keeping_t0(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    seed_open(emu, 1200)
+    checkpoint = list(make_adapter(emu).sync(None, now=clock()))[9].cursor
+    emu.reset_log()
+    clock.advance(minutes=61)  # "The cursor ... expires after one hour."
+
+    pages = list(make_adapter(emu).sync(checkpoint, now=clock()))
+
+    assert sorted(int(i) for i in ids(pages)) == list(range(1, 1201))
+    assert pages[-1].cursor == f"time:{checkpoint.split(':')[1]}"
+    from_top = [call.query.get("page[after]") is None for call in emu.calls("/api/v2/search/export.json")]
+    assert from_top == [False, True, False]  # refused, from the top, then page 2
+
+
+def test_export_cursor_refused_after_the_first_page_of_a_run_raises_instead_of_starting_over(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    seed_open(emu, 3000)
+    checkpoint = list(make_adapter(emu).sync(None, now=clock()))[9].cursor
+    pages = make_adapter(emu).sync(checkpoint, now=clock())
+    for _ in range(10):
+        next(pages)  # the whole second export page
+    emu.fail_next("/api/v2/search/export.json", status=400)
+
+    with pytest.raises(HelpdeskError, match="HTTP 400"):
+        next(pages)
 
 
 def test_1000_open_tickets_cost_11_calls_on_first_sync_and_1_on_quiet_resync(
@@ -260,7 +344,15 @@ def test_incremental_sync_reports_deleted_ticket_as_closed(
 
 
 def test_sync_with_unparseable_cursor_raises_value_error(zd: ZendeskHelpdesk, clock: FakeClock) -> None:
-    for bad in ("", "time:soon", "cursor:", "page:3", "1234"):
+    bad_checkpoints = (
+        "first:",
+        "first:12",
+        "first:12:",
+        "first:x:eyJ9",
+        "first:12:not base64!",
+        "first:-1:eyJ9",
+    )
+    for bad in ("", "time:soon", "cursor:", "page:3", "1234", *bad_checkpoints):
         with pytest.raises(ValueError, match="Zendesk sync cursor"):
             zd.sync(bad, now=clock())
 

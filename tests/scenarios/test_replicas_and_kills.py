@@ -23,9 +23,7 @@ from tests.helpers.live import live_stack
 from tests.helpers.waiting import wait_for
 
 
-def test_two_replicas_with_real_pacing_post_each_alert_once_at_slacks_pace(
-    seeded, settings, clock, demo_config
-):
+def test_two_replicas_with_real_pacing_post_each_alert_once_at_slacks_pace(seeded, settings, clock):
     """Slack answers 429 to a second post in a channel within a second; the replicas never meet it."""
     zendesk_emu, _ = seeded
     for n in range(8):  # a burst of breaches in billing's channel
@@ -38,10 +36,13 @@ def test_two_replicas_with_real_pacing_post_each_alert_once_at_slacks_pace(
     slack = SlackEmulator(token=SLACK_TOKEN, channels=DEMO_CHANNELS, enforce_channel_rate=True).start()
     try:
         paced = settings.model_copy(update={"slack_api_url": slack.api_url})
+        one_by_one = config_from_dict(
+            {**DEMO_CONFIG, "alerts": {**DEMO_CONFIG["alerts"], "group_above": 50}}, source="t"
+        )
         replicas = [
             build_deps(
                 paced,
-                demo_config,
+                one_by_one,
                 clock=clock,
                 slack=build_slack_client(paced),
                 outbox_slack=build_outbox_slack_client(paced),
@@ -137,9 +138,9 @@ def test_two_serve_processes_on_one_postgresql_post_each_alert_once_at_slacks_pa
         pytest.skip("several `serve` replicas share a PostgreSQL database; SQLite is single-process")
     slack = SlackEmulator(token="xoxb-replicas", channels=DEMO_CHANNELS, enforce_channel_rate=True)
     schedule = {"sync_interval": "30s", "sweep_interval": "1s"}
-    with live_stack(
-        tmp_path, database_url, config={**DEMO_CONFIG, "schedule": schedule}, slack=slack
-    ) as stack:
+    alerts = {**DEMO_CONFIG["alerts"], "group_above": 50}  # one post per alert: pacing is what is tested
+    config = {**DEMO_CONFIG, "schedule": schedule, "alerts": alerts}
+    with live_stack(tmp_path, database_url, config=config, slack=slack) as stack:
         now = datetime.now(UTC)
         for n in range(8):  # a burst in billing's channel
             open_ticket(

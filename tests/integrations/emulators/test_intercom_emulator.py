@@ -133,6 +133,77 @@ def test_search_starting_after_walks_every_match_once_in_updated_order(
     assert seen == [str(n) for n in range(45, 0, -1)]  # oldest updated_at first
 
 
+def walk(http: httpx.Client, query: dict[str, Any], per_page: int, between=None) -> list[dict[str, Any]]:
+    """Every page of a search, following `pages.next.starting_after`; `between(n)` runs after page n."""
+    bodies: list[dict[str, Any]] = []
+    pagination: dict[str, Any] = {"per_page": per_page}
+    while True:
+        response = search(http, query, **pagination)
+        assert response.status_code == 200, response.text
+        bodies.append(response.json())
+        following = bodies[-1]["pages"].get("next")
+        if following is None:
+            return bodies
+        if between is not None:
+            between(len(bodies))
+        pagination = {"per_page": per_page, "starting_after": following["starting_after"]}
+
+
+def test_search_pages_thousands_in_real_shaped_pages_objects(
+    emulator: IntercomEmulator, http: httpx.Client
+) -> None:
+    emulator.upsert_conversations(
+        {"id": str(n), "updated_at": T0 - timedelta(days=9) + timedelta(seconds=n)} for n in range(1, 3002)
+    )
+
+    bodies = walk(http, OPEN, per_page=150)
+
+    assert [len(b["conversations"]) for b in bodies] == [150] * 20 + [1]
+    assert [b["pages"]["page"] for b in bodies] == list(range(1, 22))
+    assert {(b["pages"]["type"], b["pages"]["per_page"], b["pages"]["total_pages"]) for b in bodies} == {
+        ("pages", 150, 21)
+    }
+    assert {b["total_count"] for b in bodies} == {3001}
+    assert all(b["pages"]["next"] == {"per_page": 150, "starting_after": ANY_STR} for b in bodies[:-1])
+    assert [c["id"] for b in bodies for c in b["conversations"]] == [str(n) for n in range(1, 3002)]
+
+
+class _AnyStr:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+
+ANY_STR = _AnyStr()
+
+
+def test_search_cursor_resumes_after_its_last_key_whatever_changed_between_pages(
+    emulator: IntercomEmulator, http: httpx.Client, clock: Clock
+) -> None:
+    """Results are sorted once per query and state; a change between pages re-sorts them, and the
+    next page still starts right after the last conversation served: nothing unread is skipped."""
+    seed(emulator, 60)  # conversation 60 updated first, 1 last
+
+    def change(page: int) -> None:
+        if page == 1:
+            clock.now = T0 + timedelta(minutes=1)
+            emulator.upsert_conversation(id="55")  # read on page 1: moves to the end, read again
+            emulator.upsert_conversation(id="10", state="closed")  # unread: drops out
+            emulator.upsert_conversation(id="1000", title="new")  # new: at the end
+
+    bodies = walk(http, OPEN, per_page=20, between=change)
+
+    served = [c["id"] for b in bodies for c in b["conversations"]]
+    expected = [str(n) for n in range(60, 0, -1) if n != 10] + ["55", "1000"]
+    assert served == expected
+
+
+def test_bulk_upsert_validates_like_upsert(emulator: IntercomEmulator) -> None:
+    assert emulator.upsert_conversations({"id": str(n), "state": "snoozed"} for n in (1, 2)) == 2
+    assert emulator.conversation("2")["state"] == "snoozed"
+    with pytest.raises(TypeError, match="unknown"):
+        emulator.upsert_conversations([{"id": "3", "colour": "red"}])
+
+
 def test_search_garbage_cursor_is_400(emulator: IntercomEmulator, http: httpx.Client) -> None:
     seed(emulator, 1)
 

@@ -336,7 +336,7 @@ def test_search_export_pages_past_1000_results_with_cursor(emu: ZendeskEmulator)
     first = get(
         emu,
         "search/export.json",
-        **{"query": "type:ticket status<solved", "filter[type]": "ticket", "page[size]": 1000},
+        **{"query": "status<solved", "filter[type]": "ticket", "page[size]": 1000},
     ).json()
     second = requests.get(first["links"]["next"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
 
@@ -345,6 +345,59 @@ def test_search_export_pages_past_1000_results_with_cursor(emu: ZendeskEmulator)
     assert second["links"] == {"next": None, "prev": None}
     ids = [r["id"] for r in first["results"] + second["results"]]
     assert sorted(ids) == list(range(1, 1501))
+
+
+def export_page(emu: ZendeskEmulator, after: str | None = None, size: int = 1000) -> requests.Response:
+    params: dict[str, Any] = {"query": "status<solved", "filter[type]": "ticket", "page[size]": size}
+    if after is not None:
+        params["page[after]"] = after
+    return get(emu, "search/export.json", **params)
+
+
+def test_search_export_pages_thousands_in_created_order_with_new_tickets_at_the_end(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    for tid in range(1, 4001):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}", created_at=clock() - timedelta(days=400, minutes=-tid))
+    seen: list[int] = []
+    body = export_page(emu).json()
+    while True:
+        seen += [r["id"] for r in body["results"]]
+        if not body["meta"]["has_more"]:
+            break
+        if len(seen) == 1000:  # between pages: one read ticket solved, one unread solved, one new
+            emu.upsert_ticket(id=5, status="solved")
+            emu.upsert_ticket(id=1500, status="solved")
+            emu.upsert_ticket(id=9001, subject="new")
+        body = export_page(emu, body["meta"]["after_cursor"]).json()
+
+    assert seen == [*range(1, 1500), *range(1501, 4001), 9001]
+
+
+def test_search_export_refuses_a_type_in_the_query(emu: ZendeskEmulator) -> None:
+    """ "You must specify the type in the `filter[type]` parameter. Searches with type in the query
+    string will result in an error." (Zendesk OAS, Export Search Results)"""
+    emu.upsert_ticket(id=1, subject="t1")
+
+    response = get(emu, "search/export.json", **{"query": "type:ticket", "filter[type]": "ticket"})
+
+    assert response.status_code == 400
+
+
+def test_search_export_cursor_expires_after_an_hour(emu: ZendeskEmulator, clock: FakeClock) -> None:
+    for tid in (1, 2, 3):
+        emu.upsert_ticket(id=tid, subject=f"t{tid}")
+    after = export_page(emu, size=1).json()["meta"]["after_cursor"]
+    forged = base64.b64encode(base64.b64decode(after).replace(b'"sortValues":[', b'"sortValues":[1')).decode()
+
+    clock.advance(minutes=59)
+    assert [r["id"] for r in export_page(emu, after, size=1).json()["results"]] == [2]
+    assert export_page(emu, forged, size=1).status_code == 400  # never issued
+    clock.advance(minutes=2)
+    expired = export_page(emu, after, size=1)
+
+    assert expired.status_code == 400
+    assert expired.json()["error"] == "InvalidPaginationParameter"
 
 
 def test_search_export_requires_filter_type_and_page_size_at_most_1000(emu: ZendeskEmulator) -> None:
@@ -516,9 +569,7 @@ def test_search_export_cursor_is_padded_standard_base64(emu: ZendeskEmulator) ->
     for tid in (1, 2, 3):
         emu.upsert_ticket(id=tid, subject=f"t{tid}")
 
-    first = get(
-        emu, "search/export.json", **{"query": "type:ticket", "filter[type]": "ticket", "page[size]": 2}
-    ).json()
+    first = get(emu, "search/export.json", **{"query": "", "filter[type]": "ticket", "page[size]": 2}).json()
     second = requests.get(first["links"]["next"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
 
     cursor = first["meta"]["after_cursor"]
