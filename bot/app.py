@@ -217,7 +217,9 @@ def build_bolt_app(deps: Deps, *, token_verification: bool = True) -> App:
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
-        process_before_response=False,
+        # Acks run on the request thread, so a burst of requests never queues an ack behind the lazy
+        # work (views, lookups) of earlier ones in Bolt's listener pool; every slow step is lazy.
+        process_before_response=True,
     )
     # Bolt builds its own WebClient, say and respond per request: swap in redacting ones.
     app.use(redaction_middleware(redaction_policy(deps.config)))

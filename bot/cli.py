@@ -82,9 +82,10 @@ def _progress_printer():
     if not sys.stderr.isatty():
         return None
 
-    def show(source: Source, count: int, first_sync: bool) -> None:
+    def show(source: Source, count: int, pages: int, first_sync: bool) -> None:
         if first_sync:
-            sys.stderr.write(f"\r{source.label}: {count:,} items synced…")
+            plural = "" if pages == 1 else "s"
+            sys.stderr.write(f"\r{source.label}: {count:,} items synced ({pages:,} page{plural})…")
             sys.stderr.flush()
 
     return show

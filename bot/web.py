@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -87,11 +88,12 @@ class HttpServer:
             port=port,
             threads=threads,
             max_request_body_size=MAX_BODY_BYTES,
-            connection_limit=max(100, 4 * threads),
             asyncore_use_poll=True,  # select() stops at fd 1024
             ident="deskwatch",
             expose_tracebacks=False,
         )
+        # waitress warns once per request queued behind busy threads: hundreds of lines in one Slack burst.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._drain_seconds = drain_seconds
         self._stop = threading.Event()
         self._stopped = threading.Event()

@@ -1,5 +1,5 @@
-"""`deskwatch serve` as a real process: HTTP surface up, scheduler syncing and sweeping at start,
-alerts posted without anyone running `sla scan`, clean stop on SIGTERM."""
+"""`deskwatch serve` as a real process on waitress: HTTP surface up, scheduler syncing and sweeping at
+start, alerts posted without anyone running `sla scan`, clean stop on SIGTERM."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _serve_until_alerts(stack) -> None:
         **stack.env,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -50,8 +50,9 @@ def _serve_until_alerts(stack) -> None:
         assert 'deskwatch_alerts_posted_total{kind="breach"}' in metrics
     finally:
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=15)  # drain is 5 s; a hang fails here, not in CI's timeout
     assert proc.returncode == 0, output
+    assert '"threads": 4' in output
     assert len(slack.messages()) == 7
     assert (
         stack.env["SLACK_BOT_TOKEN"] not in output
