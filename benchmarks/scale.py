@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -555,8 +556,10 @@ def part_scan(args, url: str) -> None:
         expected = {f"zd:{k + 1}" for k in range(desk.due_zendesk)} | {
             f"ic:{k + 1}" for k in range(desk.due_intercom)
         }
+        stages = time_stages(deps)
         for what, at in (("first scan", NOW), ("quiet rescan", NOW + timedelta(minutes=2))):
             clock.now = at
+            stages.clear()
             before = {"zd": len(zd.requests), "ic": len(ic.requests), "posts": len(slack.messages())}
             attempts_before = len(slack.calls("/api/chat.postMessage"))
             started = time.perf_counter()
@@ -580,7 +583,8 @@ def part_scan(args, url: str) -> None:
                     attempts - len(new),
                     f"{calls.get(Source.ZENDESK, 0)} / {calls.get(Source.INTERCOM, 0)}",
                     f"{len(zd.requests) - before['zd']} / {len(ic.requests) - before['ic']}",
-                    f"{secs:.1f} s",
+                    f"{secs:.1f} s (sync {stages['sync']:.1f} s, posting {stages['drain']:.1f} s)",
+                    f"{max(Counter(m['channel'] for m in new).values(), default=1) - 1} s",
                 ]
             )
     table(
@@ -595,9 +599,27 @@ def part_scan(args, url: str) -> None:
             "API calls ZD / IC",
             "Requests served ZD / IC",
             "Wall time",
+            "Pacing floor (busiest channel)",
         ],
         rows,
     )
+
+
+def time_stages(deps: Deps) -> dict[str, float]:
+    """Wall time of the sync and of the delivery inside one `scan` (wrapping the instances' methods)."""
+    stages: dict[str, float] = {}
+    for name, obj in (("sync", deps.sync), ("drain", deps.outbox)):
+        method = getattr(obj, "sync_all" if name == "sync" else "drain")
+
+        def timed(*a, _method=method, _name=name, **kw):
+            started = time.perf_counter()
+            try:
+                return _method(*a, **kw)
+            finally:
+                stages[_name] = stages.get(_name, 0.0) + time.perf_counter() - started
+
+        setattr(obj, method.__name__, timed)
+    return stages
 
 
 def part_rss(args, url: str) -> None:

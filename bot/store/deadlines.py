@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, bindparam, case, delete, func, select, tuple_, update
+from sqlalchemy import Engine, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.model import TicketRef
@@ -193,14 +193,11 @@ class DeadlineStore:
             ]
 
     def counts(self, *, now: datetime, widest: datetime) -> tuple[int, int]:
-        """(at risk, breached) over every stored deadline: two index range counts."""
-        stmt = select(
-            func.count().filter(and_(D.c.due_at > now, D.c.due_at <= widest)),
-            func.count().filter(D.c.due_at <= now),
-        )
+        """(at risk, breached) over every stored deadline: two range counts on the due-time index."""
+        at_risk = select(func.count()).select_from(D).where(D.c.due_at > now, D.c.due_at <= widest)
+        breached = select(func.count()).select_from(D).where(D.c.due_at <= now)
         with self.engine.connect() as conn:
-            at_risk, breached = conn.execute(stmt).one()
-        return int(at_risk or 0), int(breached or 0)
+            return int(conn.execute(at_risk).scalar() or 0), int(conn.execute(breached).scalar() or 0)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
