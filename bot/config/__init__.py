@@ -10,6 +10,7 @@ Submodules:
 - `errors`: ConfigError and the pydantic-error -> `yaml.path: message` formatting.
 - `fields`: scalar YAML field types (durations, clock times, days, dates, holidays, timezones, ids).
 - `models`: the pydantic YAML models, AppConfig included, and the team-conflict checks.
+- `escalation`: the optional `escalation:` section (tiers, reasons) and its domain policy.
 - `loading`: secret stripping, the YAML 1.2 loader, `load_config` and `config_from_dict`.
 - `settings`: environment `Settings`, `load_settings` and `settings_problems`.
 """
@@ -17,6 +18,7 @@ Submodules:
 from __future__ import annotations
 
 from bot.config.errors import ConfigError
+from bot.config.escalation import EscalationConfig, EscalationTier, IntercomHandoff, ZendeskHandoff
 from bot.config.fields import DAY_NAMES
 from bot.config.loading import EXAMPLE_FILE, SECRET_IN_YAML, config_from_dict, load_config
 from bot.config.models import (
@@ -42,7 +44,10 @@ __all__ = [
     "AppConfig",
     "BusinessHoursConfig",
     "ConfigError",
+    "EscalationConfig",
+    "EscalationTier",
     "HolidayDates",
+    "IntercomHandoff",
     "IntercomSlaConfig",
     "RedactConfig",
     "ReplyTargets",
@@ -51,6 +56,7 @@ __all__ = [
     "SlaConfig",
     "SlackConfig",
     "TeamConfig",
+    "ZendeskHandoff",
     "config_from_dict",
     "load_config",
     "load_settings",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays as pyholidays
@@ -37,6 +37,9 @@ from bot.config.fields import (
 )
 from bot.domain.calendar import BusinessHours, EndOfDay
 from bot.domain.model import IntercomTargets, TeamRoute
+
+if TYPE_CHECKING:  # escalation.py builds on these models and completes AppConfig once it is defined
+    from bot.config.escalation import EscalationConfig
 
 
 class _Model(BaseModel):
@@ -251,6 +254,7 @@ class AppConfig(_Model):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    escalation: EscalationConfig | None = None  # absent: escalation handoffs are not configured
 
     @model_validator(mode="before")
     @classmethod

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 
 class DomainError(Exception):
@@ -38,6 +39,15 @@ class Source(StrEnum):
 _PREFIX_BY_SOURCE = {Source.ZENDESK: "zd", Source.INTERCOM: "ic"}
 _SOURCE_BY_PREFIX = {v: k for k, v in _PREFIX_BY_SOURCE.items()}
 _REF_RE = re.compile(r"^\s*([A-Za-z]+)\s*[:#]\s*(\d{1,20})\s*$")
+# Slack sends pasted links as <https://...> or <https://...|label>.
+_SLACK_LINK_RE = re.compile(r"^\s*<(https?://[^|>\s]+)(?:\|[^>]*)?>\s*$", re.IGNORECASE)
+_URL_RE = re.compile(r"^\s*(https?://[^\s]+?)\s*$", re.IGNORECASE)
+# Agent UI /agent/tickets/123, API /api/v2/tickets/123.json, and /tickets/123; anything after is ignored.
+_ZENDESK_PATH_RE = re.compile(r"^/(?:agent/|api/v2/)?tickets/(\d{1,20})(?:\.json)?(?:/.*)?$")
+# /a/inbox/<ws>/inbox/conversation/456, /a/inbox/<ws>/inbox/view/<v>/conversation/456 and the older
+# /a/apps/<ws>/inbox/inbox/all/conversations/456: the id follows the last conversation(s) segment.
+_INTERCOM_PATH_RE = re.compile(r"^/a/(?:inbox|apps)/[^/]+/(?:.*/)?conversations?/(\d{1,20})/?$")
+_REF_HELP = "use zd:<ticket id>, ic:<conversation id>, or paste the ticket's Zendesk or Intercom link"
 
 
 @dataclass(frozen=True, order=True)
@@ -52,14 +62,16 @@ class TicketRef:
 
     @classmethod
     def parse(cls, text: str) -> TicketRef:
-        """Parse `zd:101` / `ic:9001` (case-insensitive, `#` accepted for `:`); raise InvalidTicketRef."""
+        """Parse `zd:101` / `ic:9001` (case-insensitive, `#` accepted for `:`) or a Zendesk ticket / Intercom
+        conversation link, also in Slack's `<url|label>` form; raise InvalidTicketRef saying what to use."""
         if not isinstance(text, str) or not text.strip():
-            raise InvalidTicketRef("empty ticket reference: use zd:<ticket id> or ic:<conversation id>")
+            raise InvalidTicketRef(f"empty ticket reference: {_REF_HELP}")
+        link = _SLACK_LINK_RE.match(text) or _URL_RE.match(text)
+        if link:
+            return cls._parse_url(link.group(1))
         match = _REF_RE.match(text)
         if not match:
-            raise InvalidTicketRef(
-                f"{text.strip()[:40]!r} is not a ticket reference: use zd:<ticket id> or ic:<conversation id>"
-            )
+            raise InvalidTicketRef(f"{text.strip()[:40]!r} is not a ticket reference: {_REF_HELP}")
         prefix, number = match.group(1).lower(), match.group(2)
         source = _SOURCE_BY_PREFIX.get(prefix)
         if source is None:
@@ -68,6 +80,37 @@ class TicketRef:
                 "use zd: (Zendesk) or ic: (Intercom)"
             )
         return cls(source, str(int(number)))
+
+    @classmethod
+    def _parse_url(cls, url: str) -> TicketRef:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        path = re.sub(r"/{2,}", "/", parts.path)  # query and fragment are dropped by urlsplit
+        shown = url[:60]
+        if host.endswith(".zendesk.com"):
+            match = _ZENDESK_PATH_RE.match(path)
+            if match is None:
+                raise InvalidTicketRef(
+                    f"{shown!r} is a Zendesk link but not to a ticket: open the ticket and copy its link "
+                    "(like https://acme.zendesk.com/agent/tickets/123), or use zd:<ticket id>"
+                )
+            return cls(Source.ZENDESK, str(int(match.group(1))))
+        if host in _INTERCOM_HOSTS:
+            match = _INTERCOM_PATH_RE.match(path)
+            if match is None:
+                raise InvalidTicketRef(
+                    f"{shown!r} is an Intercom link but not to a conversation: open the conversation, copy "
+                    "its link (like https://app.intercom.com/a/inbox/abc123/inbox/conversation/456), "
+                    "or use ic:<conversation id>"
+                )
+            return cls(Source.INTERCOM, str(int(match.group(1))))
+        raise InvalidTicketRef(f"{shown!r} is not a Zendesk or Intercom link: {_REF_HELP}")
+
+
+# Intercom's US, EU and Australian workspaces, on the current and the legacy domain.
+_INTERCOM_HOSTS = frozenset(
+    f"app.{region}intercom.{tld}" for region in ("", "eu.", "au.") for tld in ("com", "io")
+)
 
 
 class MetricStage(StrEnum):
