@@ -54,3 +54,59 @@ class Commands(DeskwatchEnum):
     ESCALATE = "/escalate"
     QA = "/qa"
     DIGEST = "/digest"
+
+
+class EscalationActions(DeskwatchEnum):
+    """action_ids on a handoff message. Buttons carry an `EscalationButtonValue`; the Reassign user picker
+    has no value, so its escalation id rides in the actions block_id (see `escalation_id_from_block_id`)."""
+
+    ACCEPT = "esc_accept"
+    REASSIGN = "esc_reassign"
+    NEED_INFO = "esc_need_info"
+    ESCALATE_FURTHER = "esc_escalate_further"
+    INFO_ADDED = "esc_info_added"
+
+
+class EscalationBlocks(DeskwatchEnum):
+    """block_ids of handoff messages, their thread notes and the `/escalate` modal."""
+
+    HEADER = "esc_header"
+    SUMMARY = "esc_summary"
+    FACTS = "esc_facts"
+    NEEDS = "esc_needs"
+    TRIED = "esc_tried"
+    NOTE = "esc_note"
+    QUESTION = "esc_question"
+    RESPONDERS = "esc_responders"
+    STATUS = "esc_status"
+    ACTIONS = "esc_actions"  # carries the escalation id: f"{ACTIONS}_{escalation_id}"
+    THREAD_STEP = "esc_thread_step"
+    MODAL_LOADING = "esc_modal_loading"
+    MODAL_TICKET = "esc_modal_ticket"
+    MODAL_TICKET_FACTS = "esc_modal_ticket_facts"
+    MODAL_LAST_MESSAGE = "esc_modal_last_message"
+    MODAL_NO_TICKET = "esc_modal_no_ticket"
+    MODAL_REF = "esc_modal_ref"
+    MODAL_TIER = "esc_modal_tier"
+    MODAL_REASON = "esc_modal_reason"
+    MODAL_NEEDS = "esc_modal_needs"
+    MODAL_TRIED = "esc_modal_tried"
+    MODAL_URGENCY = "esc_modal_urgency"
+
+
+class EscalationModalActions(DeskwatchEnum):
+    """action_ids of the `/escalate` modal's inputs (keys inside `view.state.values[block_id]`)."""
+
+    REF = "esc_modal_ref_input"
+    TIER = "esc_modal_tier_select"
+    REASON = "esc_modal_reason_select"
+    NEEDS = "esc_modal_needs_input"
+    TRIED = "esc_modal_tried_input"
+    URGENCY = "esc_modal_urgency_select"
+
+
+class EscalationViews(DeskwatchEnum):
+    """callback_ids of the `/escalate` modal: the loading view opened at once, then the form."""
+
+    LOADING = "esc_modal_loading_view"
+    FORM = "esc_modal_form"

@@ -6,7 +6,7 @@ come back in every interaction payload. Parsing fails loudly (no fallback to a l
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -74,3 +74,59 @@ def alert_id_from_metadata(metadata: dict[str, Any] | None) -> int | None:
             f"{ALERT_METADATA_EVENT} metadata needs a positive integer alert_id, got payload {payload!r:.120}"
         )
     return alert_id
+
+
+PRIVATE_METADATA_MAX_LENGTH = 3000  # Slack's cap on a view's `private_metadata`
+
+
+class _IdPayload(BaseModel):
+    """Strict, versioned JSON payload of ids; subclasses set the length cap and a name for errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    _max_length: ClassVar[int] = BUTTON_VALUE_MAX_LENGTH
+    _what: ClassVar[str] = "payload"
+
+    def encode(self) -> str:
+        """Compact JSON, refused when it would exceed Slack's cap for the field it goes in."""
+        value = self.model_dump_json()
+        if len(value) > self._max_length:
+            raise ValueError(f"{self._what} is {len(value)} characters; Slack allows {self._max_length}")
+        return value
+
+    @classmethod
+    def decode(cls, value: str) -> Self:
+        """Parse what Deskwatch put on a Slack surface; raise InvalidButtonValue on anything else."""
+        if not isinstance(value, str) or not value:
+            raise InvalidButtonValue(f"{cls._what} must be a non-empty JSON string, got {value!r:.80}")
+        if len(value) > cls._max_length:
+            raise InvalidButtonValue(f"{cls._what} is {len(value)} characters; at most {cls._max_length}")
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+            )
+            raise InvalidButtonValue(f"invalid {cls._what} {value[:80]!r}: {problems}") from exc
+
+
+class EscalationButtonValue(_IdPayload):
+    """Value of the buttons on a handoff message: which escalation row they act on."""
+
+    _what: ClassVar[str] = "escalation button value"
+
+    v: Literal[1] = 1
+    escalation_id: int = Field(ge=1)
+
+
+class EscalationModalMetadata(_IdPayload):
+    """`private_metadata` of the `/escalate` modal: the ref typed with the command (None when the form
+    asks for it), where the command ran, and the message it was run from. Ids only."""
+
+    _max_length: ClassVar[int] = PRIVATE_METADATA_MAX_LENGTH
+    _what: ClassVar[str] = "escalation modal metadata"
+
+    v: Literal[1] = 1
+    ref: str | None = Field(default=None, pattern=r"^(zd|ic):\d{1,20}$")
+    channel_id: str = Field(pattern=r"^[CDG][A-Z0-9]{2,30}$")
+    origin_ts: str | None = Field(default=None, pattern=r"^\d{1,12}\.\d{1,8}$")
