@@ -30,10 +30,12 @@ sla_cli = typer.Typer(help="SLA alerting.", no_args_is_help=True)
 outbox_cli = typer.Typer(
     help="The outbox: every Slack post and update, and its delivery state.", no_args_is_help=True
 )
+escalations_cli = typer.Typer(help="Escalation handoffs and their audit trail.", no_args_is_help=True)
 cli.add_typer(config_cli, name="config")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(sla_cli, name="sla")
 cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(escalations_cli, name="escalations")
 
 
 def _fail_config(problems: list[str]) -> None:
@@ -259,6 +261,38 @@ def outbox_retry(
         )
         raise typer.Exit(1)
     typer.echo(f"Outbox row {row_id} ({row.key}) re-queued; it goes out on the next delivery pass.")
+
+
+# -- escalations ---------------------------------------------------------------------------------
+@escalations_cli.command("export")
+def escalations_export(
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv (with a header row) or json (one array).")
+    ] = "csv",
+    since: Annotated[
+        str | None, typer.Option(help="Only events on or after this UTC day, YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Print every audit event (created, accepted, re-pinged, resolved...), oldest first."""
+    from bot.services.escalation_export import FORMATS, ExportError, parse_since, write_export
+    from bot.store.db import make_engine, upgrade
+    from bot.store.escalations import EscalationStore
+
+    try:
+        if fmt not in FORMATS:
+            raise ExportError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        start = parse_since(since)
+    except ExportError as exc:
+        typer.echo(f"deskwatch: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    settings, _ = load_all()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        write_export(EscalationStore(engine).events(since=start), sys.stdout, fmt=fmt)
+        sys.stdout.flush()
+    finally:
+        engine.dispose()
 
 
 # -- serve ---------------------------------------------------------------------------------------

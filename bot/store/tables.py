@@ -176,3 +176,52 @@ class MetaRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = ""
+
+
+class EscalationRow(SQLModel, table=True):
+    """One handoff (chain, tier): the serialised domain `Escalation` plus the columns queries need.
+
+    `version` is bumped by every state change and every change names the version it read (optimistic
+    concurrency): of two people pressing Accept at once exactly one update matches. `next_timer_at` is
+    the scheduler's wake-up (None when no timer runs), so timers survive restarts and are read by index.
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("chain", "tier", name="uq_escalations_chain_tier"),
+        Index("ix_escalations_next_timer_at", "next_timer_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=64)
+    tier: int
+    ref: str = Field(max_length=64, index=True)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=16)
+    owner: str | None = Field(default=None, max_length=32)
+    channel: str | None = Field(default=None, max_length=64)
+    message_ts: str | None = Field(default=None, max_length=32)
+    next_timer_at: datetime | None = _ts(nullable=True)
+    version: int = 1
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class EscalationEventRow(SQLModel, table=True):
+    """One audit event of a handoff. Append-only: rows are inserted and read, never updated or deleted."""
+
+    __tablename__ = "escalation_events"
+    __table_args__ = (
+        Index("ix_escalation_events_at", "at", "id"),
+        Index("ix_escalation_events_escalation_id", "escalation_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalations.id")
+    chain: str = Field(max_length=64)
+    tier: int
+    kind: str = Field(max_length=32)
+    actor: str | None = Field(default=None, max_length=32)
+    at: datetime = _ts()
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
