@@ -6,6 +6,7 @@ sees vendor JSON or SDK objects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,3 +83,85 @@ class Helpdesk(Protocol):
     def item_url(self, external_id: str) -> str:
         """Agent-facing URL of the item in the helpdesk UI."""
         ...
+
+
+# -- write-back ------------------------------------------------------------------------------------
+class HelpdeskWriteOutcomeUnknown(HelpdeskError):
+    """The write was sent but its answer was lost (timeout, reset, 5xx): it may have been applied.
+
+    Never re-send blind: look for the note with `HelpdeskWriter.find_note` first (`add_note_once`)."""
+
+
+# Markers are idempotency keys such as "deskwatch:esc:12:note": plain characters only, so the line
+# that carries them survives HTML escaping and plain-text rendering unchanged.
+_MARKER_RE = re.compile(r"[A-Za-z0-9:._-]{1,120}")
+
+
+def note_marker_line(marker: str) -> str:
+    """The unobtrusive last line of a note that makes it findable again after an unknown outcome."""
+    if not _MARKER_RE.fullmatch(marker):
+        raise ValueError(f"note markers are 1-120 of [A-Za-z0-9:._-], got {marker[:40]!r}")
+    return f"[deskwatch ref {marker}]"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: `ref` is the vendor id of the note (comment / conversation part) when known;
+    `created` is False when the note was already there (found by its marker) and nothing was sent."""
+
+    external_id: str
+    ref: str | None = None
+    created: bool = True
+
+
+@runtime_checkable
+class HelpdeskWriter(Protocol):
+    """Write-back Deskwatch does on submit and Accept. Implementations: ZendeskWriter, IntercomWriter.
+
+    Errors: HelpdeskAuthError, HelpdeskNotFound, HelpdeskError (definitely not applied; safe to
+    retry), HelpdeskWriteOutcomeUnknown (maybe applied; call `find_note` before any re-send).
+    """
+
+    source: Source
+
+    def add_internal_note(self, external_id: str, body: str, *, marker: str) -> WriteResult:
+        """Add an agent-only note (Zendesk `public: false`, Intercom `message_type: note`) holding
+        `body` plus `note_marker_line(marker)`. Sent exactly once: no retry layer re-sends it."""
+        ...
+
+    def find_note(self, external_id: str, marker: str) -> str | None:
+        """The id of the note carrying `marker`, or None: how a caller resolves an unknown outcome."""
+        ...
+
+    def route(
+        self,
+        external_id: str,
+        *,
+        group_id: str | None = None,
+        assignee_id: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> WriteResult:
+        """Set the group (Zendesk group / Intercom team) and assignee (Zendesk agent / Intercom admin)
+        and add `tags`, keeping existing ones. Sets values, so repeating it is harmless."""
+        ...
+
+    def find_agent_by_email(self, email: str) -> str | None:
+        """The helpdesk agent id for `email` (case-insensitive), None for a non-agent or unknown one."""
+        ...
+
+
+def add_note_once(writer: HelpdeskWriter, external_id: str, body: str, *, marker: str) -> WriteResult:
+    """Add the note unless it is already there; after an unknown outcome, look before giving up.
+
+    Raises HelpdeskWriteOutcomeUnknown when the note is still not visible after a lost answer: the
+    caller retries this later (it looks first again), so a note is never added twice."""
+    found = writer.find_note(external_id, marker)
+    if found is not None:
+        return WriteResult(external_id, found, created=False)
+    try:
+        return writer.add_internal_note(external_id, body, marker=marker)
+    except HelpdeskWriteOutcomeUnknown:
+        found = writer.find_note(external_id, marker)
+        if found is None:
+            raise
+        return WriteResult(external_id, found, created=True)

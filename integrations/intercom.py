@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from intercom import Intercom
@@ -37,6 +37,9 @@ from intercom.core.api_error import ApiError
 from bot.domain.model import HelpdeskItem, Source
 from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
 from integrations.intercom_conversations import JsonView, conversation_item, id_str
+
+if TYPE_CHECKING:
+    from integrations.intercom_writes import IntercomWriter
 
 DEFAULT_BASE_URL = "https://api.intercom.io"
 API_VERSION = "2.14"
@@ -129,6 +132,12 @@ class IntercomHelpdesk:
                 continue
         self._load_names(conversations)
         return [self._to_item(conv) for conv in conversations]
+
+    def writer(self, *, admin_id: str | None = None) -> IntercomWriter:
+        """The write-back side on this client; `admin_id` acts (default: the token's admin)."""
+        from integrations.intercom_writes import IntercomWriter
+
+        return IntercomWriter(self, admin_id=admin_id)
 
     def _find(self, external_id: str) -> Any:
         return self._call(

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -42,6 +42,9 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 from bot.domain.model import HelpdeskItem, Source
 from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
 from integrations.zendesk_tickets import tickets_to_items
+
+if TYPE_CHECKING:
+    from integrations.zendesk_writes import ZendeskWriter
 
 SIDELOADS = ("slas", "metric_sets", "users", "groups")
 SHOW_MANY_CHUNK = 100
@@ -230,6 +233,12 @@ class ZendeskHelpdesk:
         if self._base_url is not None:
             return f"{self._base_url}/agent/tickets/{external_id}"
         return f"https://{self._subdomain}.zendesk.com/agent/tickets/{external_id}"
+
+    def writer(self) -> ZendeskWriter:
+        """The write-back side on this adapter's zenpy client and session (notes bypass its retries)."""
+        from integrations.zendesk_writes import ZendeskWriter
+
+        return ZendeskWriter(self)
 
     # -- sync ------------------------------------------------------------------------------------
     def _full_sync(self, t0: int, after: str | None) -> Iterator[SyncPage]:

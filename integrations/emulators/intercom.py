@@ -214,6 +214,7 @@ class IntercomEmulator(EmulatorServer):
         self._api("POST", "/conversations/{id}/reply", self._reply)
         self._api("POST", "/conversations/{id}/parts", self._manage)
         self._api("POST", "/conversations/{id}/tags", self._attach_tag)
+        self._api("POST", "/tags", self._create_tag)
 
     # -- seeding ---------------------------------------------------------------------------------
     @property
@@ -222,13 +223,21 @@ class IntercomEmulator(EmulatorServer):
         with self._lock:
             return list(self._versions)
 
-    def add_admin(self, id: int | str, name: str, email: str | None = None) -> None:  # noqa: A002
+    def add_admin(
+        self,
+        id: int | str,  # noqa: A002
+        name: str,
+        email: str | None = None,
+        *,
+        has_inbox_seat: bool = True,
+    ) -> None:
         with self._lock:
             admin_id = str(id)
             self._admins[admin_id] = {
                 "id": admin_id,
                 "name": name,
                 "email": email or f"admin{admin_id}@example.com",
+                "has_inbox_seat": has_inbox_seat,
             }
 
     def add_team(self, id: int | str, name: str, admin_ids: Iterable[int | str] = ()) -> None:  # noqa: A002
@@ -600,7 +609,7 @@ class IntercomEmulator(EmulatorServer):
             "job_title": None,
             "away_mode_enabled": False,
             "away_mode_reassign": False,
-            "has_inbox_seat": True,
+            "has_inbox_seat": admin.get("has_inbox_seat", True),
             "team_ids": team_ids,
             "avatar": {"type": "avatar", "image_url": None},
         }
@@ -890,6 +899,20 @@ class IntercomEmulator(EmulatorServer):
         if all(t["id"] != tag_id for t in conv["tags"]["tags"]):
             conv["tags"]["tags"].append(tag)
         return Response(200, tag)
+
+    def _create_tag(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        """Create or update a tag (`{"name"}`, or `{"id", "name"}` to rename); returns the tag."""
+        body = self._body(req)
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _ApiError(400, "parameter_not_found", "name not specified")
+        if body.get("id") not in (None, ""):
+            if str(body["id"]) not in self._tags:
+                raise _ApiError(404, "tag_not_found", "Tag not found")
+            self._tags[str(body["id"])] = name
+            return Response(200, {"type": "tag", "id": str(body["id"]), "name": name})
+        tag = self._tag_json(name)
+        return Response(200, {"type": "tag", "id": tag["id"], "name": tag["name"]})
 
 
 # -- conversation shapes ----------------------------------------------------------------------------

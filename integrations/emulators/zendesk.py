@@ -39,6 +39,7 @@ import binascii
 import bisect
 import copy
 import hmac
+import html
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -348,6 +349,8 @@ class ZendeskEmulator(EmulatorServer):
         self.route("GET", "/api/v2/tickets/show_many.json", self._guarded(self._show_many))
         self.route("GET", "/api/v2/tickets/{id}.json", self._guarded(self._show_ticket))
         self.route("PUT", "/api/v2/tickets/{id}.json", self._guarded(self._update_ticket))
+        self.route("GET", "/api/v2/tickets/{id}/comments.json", self._guarded(self._list_comments))
+        self.route("PUT", "/api/v2/tickets/{id}/tags.json", self._guarded(self._add_tags))
         self.route("GET", "/api/v2/incremental/tickets/cursor.json", self._guarded(self._export_tickets))
         self.route("GET", "/api/v2/search.json", self._guarded(self._search))
         self.route("GET", "/api/v2/search/export.json", self._guarded(self._search_export))
@@ -1026,9 +1029,79 @@ class ZendeskEmulator(EmulatorServer):
         }
         return self._with_sideloads(body, page, include)
 
+    def _list_comments(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        """List Comments, offset-paged (`page`, `per_page` ≤ 100), `sort_order` asc (default) or desc."""
+        ticket = self._live_ticket(params["id"])
+        order = self._param(req, "sort_order") or "asc"
+        if order not in ("asc", "desc"):
+            raise _BadRequest(_error(400, "InvalidValue", "sort_order must be asc or desc"))
+        per_page = max(1, min(self._int_param(req, "per_page", 100), 100))
+        page_number = max(self._int_param(req, "page", 1), 1)
+        ordered = ticket.comments if order == "asc" else list(reversed(ticket.comments))
+        start = (page_number - 1) * per_page
+        window = ordered[start : start + per_page]
+
+        def page_url(number: int) -> str:
+            path = f"tickets/{ticket.id}/comments.json"
+            return self._api_url(path, {"sort_order": order, "page": number, "per_page": per_page})
+
+        body = {
+            "comments": [self._comment_json(c) for c in window],
+            "next_page": page_url(page_number + 1) if start + per_page < len(ordered) else None,
+            "previous_page": page_url(page_number - 1) if page_number > 1 else None,
+            "count": len(ordered),
+        }
+        return Response(200, body)
+
+    @staticmethod
+    def _comment_json(comment: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **comment,
+            "html_body": f'<div class="zd-comment"><p>{html.escape(comment["body"])}</p></div>',
+            "plain_body": comment["body"],
+            "attachments": [],
+            "metadata": {"system": {}, "custom": {}},
+            "via": {"channel": "api"},
+        }
+
+    def _add_tags(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        """Add Tags: merges `tags` into the ticket's tags (Set Tags would replace them)."""
+        ticket = self._live_ticket(params["id"])
+        try:
+            payload = req.json()
+        except ValueError as exc:
+            raise _BadRequest(_error(400, "InvalidValue", "request body is not JSON")) from exc
+        tags = payload.get("tags") if isinstance(payload, dict) else None
+        if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t for t in tags):
+            raise _BadRequest(_error(400, "InvalidValue", 'body must be {"tags": ["tag", ...]}'))
+        ticket = copy.deepcopy(ticket)
+        merged = list(dict.fromkeys([*ticket.tags, *(t.lower() for t in tags)]))
+        if merged != ticket.tags:
+            ticket.tags = merged
+            self._commit(ticket, max(self._now(), ticket.updated_at))
+        return Response(200, {"tags": list(ticket.tags)})
+
+    def _search_users(self, query: str) -> Response:
+        """`type:user email:<address>` (the only user search supported): exact, case-insensitive."""
+        terms = _TOKEN_RE.findall(query)
+        emails = [t.split(":", 1)[1].strip('"').lower() for t in terms if t.startswith("email:")]
+        if len(emails) != 1 or len(terms) != 2:
+            raise self._unsupported(query)
+        found = [u for _, u in sorted(self._users.items()) if (u["email"] or "").lower() == emails[0]]
+        body = {
+            "results": [{**dict(u), "result_type": "user"} for u in found],
+            "facets": None,
+            "next_page": None,
+            "previous_page": None,
+            "count": len(found),
+        }
+        return Response(200, body)
+
     def _search(self, req: RecordedRequest, params: dict[str, str]) -> Response:
         """Offset-paged search: at most 1000 results reachable, though next_page keeps linking on."""
         query = self._param(req, "query") or ""
+        if "type:user" in _TOKEN_RE.findall(query):
+            return self._search_users(query)
         predicates = self._parse_query(query, filter_type=self._param(req, "filter[type]"))
         per_page = max(1, min(self._int_param(req, "per_page", self.search_page_size), 100))
         page_number = max(self._int_param(req, "page", 1), 1)
