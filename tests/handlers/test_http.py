@@ -137,7 +137,8 @@ def gated_server():
 def _refused(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # Refused once the listener is gone; reset when it closes while this probe waits in its backlog.
         return True
     return False
 
