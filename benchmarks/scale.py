@@ -691,6 +691,7 @@ def part_rss(args, url: str) -> None:
             items, deadlines, secs = fill(deps, datetime.now(UTC), args.load)
             deps.store.engine.dispose()
             note(f"store filled ({args.load}): {items:,} items, {deadlines:,} deadlines in {secs:.0f} s")
+        served_before = {"zd": len(zd.requests), "ic": len(ic.requests)}
         config_path = workdir / "deskwatch.yaml"
         config_path.write_text(yaml.safe_dump(DEMO_CONFIG))
         port = free_port()
@@ -731,6 +732,10 @@ def part_rss(args, url: str) -> None:
             decided = metric(base, "deskwatch_alerts_decided_total")
             posted = len(slack.messages())
             tickets = len(refs_in(slack.messages()))
+            served = {
+                "Zendesk": Counter(request_kind(r.path) for r in zd.requests[served_before["zd"] :]),
+                "Intercom": Counter(request_kind(r.path) for r in ic.requests[served_before["ic"] :]),
+            }
         finally:
             sampler.stop()
             stopping = time.monotonic()
@@ -755,6 +760,18 @@ def part_rss(args, url: str) -> None:
         f"/sla over HTTP p50 {ms(pct(answers, 50)) if answers else '-'}; "
         f"serve exited {code} {stop_secs:.1f} s after SIGTERM; log {log_path}"
     )
+    note(
+        "helpdesk requests made by serve: "
+        + "; ".join(
+            f"{name} {sum(kinds.values()):,} ({', '.join(f'{n:,} {k}' for k, n in kinds.most_common())})"
+            for name, kinds in served.items()
+        )
+    )
+
+
+def request_kind(path: str) -> str:
+    """A request path without ids: `/conversations/{id}`, `/api/v2/tickets/show_many.json`."""
+    return re.sub(r"/\d+(?=/|\.json|$)", "/{id}", path.split("?", 1)[0])
 
 
 class RssSampler(threading.Thread):
@@ -881,6 +898,8 @@ def main() -> None:
     args.zendesk, args.intercom = min(args.zendesk, 100_000), min(args.intercom, 50_000)
     args.repeat = max(1, min(args.repeat, 200))
     configure_logging(json_logs=False, level="WARNING")
+    # SIGTERM unwinds like Ctrl-C: the throw-away schema is dropped and serve is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     with database(args.database_url) as url:
         PARTS[args.only](args, url)

@@ -49,11 +49,15 @@ class _GroupBase:
         ]
 
     def before_batch(self, items: list[OutboxItem], now: datetime) -> None:
-        if self.refresher is None:
-            return
-        refs = [a.ref for item in items for a in self._alerts(item) if a.kind is AlertKind.BREACH]
-        if refs:
-            self.refresher.refresh_stale(refs, now=now)
+        """Nothing up front: a pass may post only a few of a storm's messages within its time budget,
+        so each message re-reads its own lines right before it goes out (see `_still_due`)."""
+        return None
+
+    def _refresh(self, alerts: list[StoredAlert], now: datetime) -> None:
+        if self.refresher is not None:
+            refs = [a.ref for a in alerts if a.kind is AlertKind.BREACH and a.status == AlertStatus.PENDING]
+            if refs:
+                self.refresher.refresh_stale(refs, now=now)
 
     def _still_due(self, alerts: list[StoredAlert], now: datetime) -> list[tuple[StoredAlert, Any]]:
         """(alert, recheck) for the lines that still apply; the others are cancelled with their reason."""
@@ -88,7 +92,9 @@ class AlertGroupPurpose(_GroupBase):
     """A storm: more than `alerts.group_above` alerts of one kind for one channel at once."""
 
     def prepare(self, item: OutboxItem, now: datetime) -> Prepared | Cancel:
-        kept = self._still_due(self._alerts(item), now)
+        alerts = self._alerts(item)
+        self._refresh(alerts, now)  # at most 20 tickets: one Zendesk show_many, or 20 Intercom reads
+        kept = self._still_due(alerts, now)
         if not kept:
             return Cancel("no ticket of this group still needs the alert")
         views = tuple(self.sla.alert_view(a, check.item, check.deadline) for a, check in kept)

@@ -61,7 +61,7 @@ class DeadlineSweep:
         self.keeper.ensure_current(now=now)
         result = SweepResult()
         stop_at = None if budget_seconds is None else self._monotonic() + budget_seconds
-        after: Key | None = None
+        after: tuple[datetime, str, str, str] | None = None
         routed: list[RoutedDecision] = []
         updates: list[tuple[Key, datetime | None]] = []
         seen: list[DeadlineRecord] = []
@@ -70,7 +70,8 @@ class DeadlineSweep:
             if not chunk:
                 break
             result.rows_read += len(chunk)
-            after = chunk[-1].key
+            last = chunk[-1]
+            after = (last.next_at, last.ref, last.metric, last.cycle)
             chunk_routed, chunk_updates = self._decide(chunk, now)
             routed += chunk_routed
             updates += chunk_updates

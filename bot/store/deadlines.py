@@ -93,24 +93,9 @@ class DeadlineStore:
             for part in _chunks(gone, CHUNK):
                 conn.execute(delete(D).where(tuple_(D.c.ref, D.c.metric, D.c.cycle).in_(part)))
             changed = [r for r in records if existing.get(r.key) != (r.due_at, r.channel, r.team)]
-            insert = self._insert()
-            for part in _chunks(changed, CHUNK):
-                stmt = insert(D).values(
-                    [
-                        {
-                            "ref": r.ref,
-                            "metric": r.metric,
-                            "cycle": r.cycle,
-                            "due_at": r.due_at,
-                            "team": r.team,
-                            "channel": r.channel,
-                            "next_at": r.next_at,
-                            "first_seen_at": now,
-                            "updated_at": now,
-                        }
-                        for r in part
-                    ]
-                )
+            if changed:
+                insert = self._insert()
+                stmt = insert(D)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["ref", "metric", "cycle"],
                     set_={
@@ -126,7 +111,25 @@ class DeadlineStore:
                         "updated_at": stmt.excluded.updated_at,
                     },
                 )
-                conn.execute(stmt)
+                # executemany: compiled once, batched by SQLAlchemy (insertmanyvalues), not one
+                # freshly compiled multi-row VALUES statement per chunk.
+                conn.execute(
+                    stmt,
+                    [
+                        {
+                            "ref": r.ref,
+                            "metric": r.metric,
+                            "cycle": r.cycle,
+                            "due_at": r.due_at,
+                            "team": r.team,
+                            "channel": r.channel,
+                            "next_at": r.next_at,
+                            "first_seen_at": now,
+                            "updated_at": now,
+                        }
+                        for r in changed
+                    ],
+                )
         return [
             Moved(r.key, existing[r.key][0], r.due_at)
             for r in changed
@@ -151,12 +154,16 @@ class DeadlineStore:
             conn.execute(delete(D))
 
     # -- reading (sweep, /sla) -------------------------------------------------------------------
-    def due(self, *, now: datetime, limit: int, after: Key | None = None) -> list[DeadlineRecord]:
-        """Deadlines whose next alert moment has come, oldest first (keyset-paged with `after`)."""
+    def due(
+        self, *, now: datetime, limit: int, after: tuple[datetime, str, str, str] | None = None
+    ) -> list[DeadlineRecord]:
+        """Deadlines whose next alert moment has come, earliest first, keyset-paged with `after` =
+        (next_at, ref, metric, cycle) of the last row read. Ordering by `next_at` first keeps the query
+        on the `next_at` index: ordering by the primary key made SQLite walk every deadline."""
         stmt = select(D).where(D.c.next_at <= now)
         if after is not None:
-            stmt = stmt.where(tuple_(D.c.ref, D.c.metric, D.c.cycle) > after)
-        stmt = stmt.order_by(D.c.ref, D.c.metric, D.c.cycle).limit(limit)
+            stmt = stmt.where(tuple_(D.c.next_at, D.c.ref, D.c.metric, D.c.cycle) > after)
+        stmt = stmt.order_by(D.c.next_at, D.c.ref, D.c.metric, D.c.cycle).limit(limit)
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(stmt).mappings()]
 

@@ -27,7 +27,6 @@ from bot.store.tables import SyncStateRow, TicketRow
 
 __all__ = ["AlertStatus", "RoutedDecision", "Store", "StoredAlert", "SyncState"]
 
-ITEM_CHUNK = 500  # rows per upsert statement (~25 columns: far below SQLite's bound-parameter limit)
 _ITEM_COLUMNS = tuple(TicketRow.__table__.columns.keys())
 
 
@@ -59,15 +58,17 @@ class Store(AlertQueries):
         return len(rows)
 
     def _bulk_upsert_items(self, conn, rows: list[dict]) -> None:
-        """`INSERT … ON CONFLICT (ref) DO UPDATE` in chunks: one statement per chunk, no per-row SELECT."""
+        """`INSERT … ON CONFLICT (ref) DO UPDATE` as one executemany: compiled once and batched by
+        SQLAlchemy (insertmanyvalues), no per-row SELECT."""
+        if not rows:
+            return
         insert_fn = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        for start in range(0, len(rows), ITEM_CHUNK):
-            stmt = insert_fn(TicketRow.__table__).values(rows[start : start + ITEM_CHUNK])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["ref"],
-                set_={name: stmt.excluded[name] for name in _ITEM_COLUMNS if name != "ref"},
-            )
-            conn.execute(stmt)
+        stmt = insert_fn(TicketRow.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["ref"],
+            set_={name: stmt.excluded[name] for name in _ITEM_COLUMNS if name != "ref"},
+        )
+        conn.execute(stmt, rows)
 
     def iter_open_items(self, batch: int = 1000) -> Iterator[list[HelpdeskItem]]:
         """Every open item in batches, keyset-paged by ref (only for a full deadline rebuild)."""
