@@ -55,6 +55,7 @@ class DeadlineSweep:
         self.config = config
         self.metrics = metrics
         self._monotonic = monotonic
+        self.would_post: list[RoutedDecision] = []  # what the last run decided (or would have)
 
     def run(self, *, now: datetime, budget_seconds: float | None = None, record: bool = True) -> SweepResult:
         """Decide every due alert (or, with `record=False`, only say what would be decided)."""

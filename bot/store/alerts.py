@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bot.domain.model import AlertDecision, AlertKind, TicketRef
 from bot.store.outbox import Effect, OutboxKind, OutboxStore
-from bot.store.tables import AlertRow, DeadlineRow, TicketRow
+from bot.store.tables import AlertRow, DeadlineRow
 
 ALERT_PURPOSE = "sla_alert"
 ALERT_UPDATE_PURPOSE = "sla_alert_update"
@@ -103,16 +103,6 @@ class AlertQueries:
         return OutboxStore(self.engine)
 
     # -- deciding --------------------------------------------------------------------------------
-    def decided_alerts(self) -> dict[tuple[str, str, str, str], StoredAlert]:
-        """Alerts already decided for items that are still open, by (ref, metric, cycle, key)."""
-        open_refs = select(TicketRow.ref).where(TicketRow.is_open.is_(True))
-        stmt = select(AlertRow).where(AlertRow.ref.in_(open_refs))
-        with self.session() as session:
-            return {(r.ref, r.metric, r.cycle, r.key): _alert(r) for r in session.scalars(stmt)}
-
-    def decided_keys(self) -> set[tuple[str, str, str, str]]:
-        return set(self.decided_alerts())
-
     def alerts_for_cycles(
         self, cycles: Sequence[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], list[StoredAlert]]:

@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.domain.model import TicketRef
 from bot.store.tables import DeadlineRow, MetaRow, TicketRow
 
 D = DeadlineRow.__table__
@@ -149,11 +148,6 @@ class DeadlineStore:
         with self.engine.begin() as conn:
             conn.execute(stmt, params)
 
-    def delete_all(self) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(D))
-
-    # -- reading (sweep, /sla) -------------------------------------------------------------------
     def due(
         self, *, now: datetime, limit: int, after: tuple[datetime, str, str, str] | None = None
     ) -> list[DeadlineRecord]:
@@ -166,16 +160,6 @@ class DeadlineStore:
         stmt = stmt.order_by(D.c.next_at, D.c.ref, D.c.metric, D.c.cycle).limit(limit)
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(stmt).mappings()]
-
-    def for_keys(self, keys: Sequence[Key]) -> dict[Key, DeadlineRecord]:
-        out: dict[Key, DeadlineRecord] = {}
-        with self.engine.connect() as conn:
-            for part in _chunks(list(keys), CHUNK):
-                rows = conn.execute(
-                    select(D).where(tuple_(D.c.ref, D.c.metric, D.c.cycle).in_(part))
-                ).mappings()
-                out.update({(r["ref"], r["metric"], r["cycle"]): _record(r) for r in rows})
-        return out
 
     def listed(
         self, *, due_before: datetime, teams: set[str] | None, limit: int = 500
@@ -238,7 +222,3 @@ def _record(row) -> DeadlineRecord:
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def ticket_ref(record: DeadlineRecord) -> TicketRef:
-    return TicketRef.parse(record.ref)

@@ -97,7 +97,8 @@ def test_recording_the_same_decision_twice_inserts_once(store):
     second = store.record_decisions([decision()], now=NOW)
 
     assert len(first) == 1 and second == []
-    assert store.decided_keys() == {("zd:101", "first_reply_time", "c1", "breach")}
+    decided = store.alerts_for_cycles([("zd:101", "first_reply_time", "c1")])
+    assert [a.key for a in decided[("zd:101", "first_reply_time", "c1")]] == ["breach"]
 
 
 def test_a_new_cycle_is_a_new_decision(store):
