@@ -24,6 +24,21 @@ from bot.domain.redact import RedactionPolicy
 from bot.metrics import Metrics
 from bot.services.alert_delivery import ItemRefresher, SlaAlertPurpose, SlaAlertUpdatePurpose
 from bot.services.deadlines import DeadlineKeeper
+from bot.services.escalation_delivery import (
+    HandoffPostPurpose,
+    HandoffUpdatePurpose,
+    NeedInfoDmPurpose,
+    ThreadStepPurpose,
+    WriteBackPurpose,
+)
+from bot.services.escalation_effects import (
+    DM_PURPOSE,
+    POST_PURPOSE,
+    STEP_PURPOSE,
+    UPDATE_PURPOSE,
+    WRITE_PURPOSE,
+)
+from bot.services.escalations import EscalationService
 from bot.services.group_delivery import (
     GROUP_UPDATE_PURPOSE,
     AlertGroupPurpose,
@@ -32,10 +47,13 @@ from bot.services.group_delivery import (
 )
 from bot.services.outbox import Outbox
 from bot.services.sla import SlaService
+from bot.services.slack_directory import AgentDirectory, SlackDirectory
 from bot.services.sweep import BACKLOG_PURPOSE, GROUP_PURPOSE, DeadlineSweep
 from bot.services.sync import SyncService
+from bot.services.ticket_summary import TicketLookup
 from bot.store.alerts import ALERT_PURPOSE, ALERT_UPDATE_PURPOSE
 from bot.store.db import make_engine, upgrade
+from bot.store.escalations import EscalationStore
 from bot.store.outbox import OutboxStore
 from bot.store.pacing import SharedPacer
 from bot.store.repository import Store
@@ -67,6 +85,9 @@ class Deps:
     outbox: Outbox
     keeper: DeadlineKeeper
     sweep: DeadlineSweep
+    escalations: EscalationService
+    tickets: TicketLookup
+    directory: SlackDirectory
     clock: Clock = field(default=utc_now)
 
     def __deepcopy__(self, memo: dict) -> Deps:
@@ -186,6 +207,23 @@ def build_deps(
     outbox.register(GROUP_PURPOSE, AlertGroupPurpose(store=store, sla=sla, refresher=refresher))
     outbox.register(GROUP_UPDATE_PURPOSE, AlertGroupUpdatePurpose(store=store, sla=sla, outbox=outbox_store))
     outbox.register(BACKLOG_PURPOSE, BacklogPurpose(store=store, sla=sla, refresher=refresher))
+    directory = SlackDirectory(slack=slack, clock=clock)
+    escalations = EscalationService(
+        store=EscalationStore(engine),
+        outbox=outbox,
+        config=config,
+        directory=directory,
+        metrics=metrics,
+        clock=clock,
+    )
+    _register_escalation_purposes(
+        outbox, escalations, outbox_store, helpdesks, directory, slack, policy, clock
+    )
+
+    def stored(items, now):
+        keeper.refresh(items, now=now)
+        escalations.on_items(items, now=now)
+
     return Deps(
         settings=settings,
         config=config,
@@ -194,16 +232,50 @@ def build_deps(
         helpdesks=helpdesks,
         metrics=metrics,
         sla=sla,
-        sync=SyncService(
-            store=store,
-            helpdesks=helpdesks,
-            metrics=metrics,
-            on_stored=lambda items, now: keeper.refresh(items, now=now),
-        ),
+        sync=SyncService(store=store, helpdesks=helpdesks, metrics=metrics, on_stored=stored),
         keeper=keeper,
         sweep=sweep,
         outbox=outbox,
+        escalations=escalations,
+        tickets=TicketLookup(helpdesks=helpdesks, sla=sla),
+        directory=directory,
         clock=clock,
+    )
+
+
+def _register_escalation_purposes(
+    outbox: Outbox,
+    escalations: EscalationService,
+    outbox_store: OutboxStore,
+    helpdesks: dict[Source, Helpdesk],
+    directory: SlackDirectory,
+    slack: WebClient,
+    policy: RedactionPolicy,
+    clock: Clock,
+) -> None:
+    """Handoff posts, updates, thread notes, the need-info DM and the helpdesk write-backs."""
+    common = {"store": escalations.store, "outbox": outbox_store, "views": escalations.views}
+    writers: dict[Source, object] = {}
+
+    def writer(source: Source):
+        if source not in writers and source in helpdesks:
+            make = getattr(helpdesks[source], "writer", None)
+            writers[source] = make() if make is not None else None
+        return writers.get(source)
+
+    outbox.register(POST_PURPOSE, HandoffPostPurpose(**common))
+    outbox.register(UPDATE_PURPOSE, HandoffUpdatePurpose(**common))
+    outbox.register(STEP_PURPOSE, ThreadStepPurpose(**common))
+    outbox.register(DM_PURPOSE, NeedInfoDmPurpose(directory=directory, slack=slack, **common))
+    outbox.register(
+        WRITE_PURPOSE,
+        WriteBackPurpose(
+            writers=writer,
+            agents=AgentDirectory(slack=directory, clock=clock),
+            slack=slack,
+            redaction=policy,
+            **common,
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.app import build_deps, utc_now
 from bot.config import config_from_dict, load_settings
+from bot.demo_escalation import DEMO_ESCALATION, ShiftedClock, play_escalation, prepare_emulators
 from integrations.emulators.intercom import IntercomEmulator
 from integrations.emulators.seed import DEMO_CONFIG, make_slack, open_ticket, seed_intercom, seed_zendesk
 from integrations.emulators.zendesk import ZendeskEmulator
@@ -57,13 +58,17 @@ def message_to_text(message: dict) -> str:
         elif kind == "actions":
             buttons = []
             for element in block.get("elements", []):
-                label = element.get("text", {}).get("text", "")
+                label = (element.get("text") or element.get("placeholder") or {}).get("text", "")
                 buttons.append(f"[{label}]" + (f" {element['url']}" if element.get("url") else ""))
             lines.append("  " + "  ".join(buttons))
     if not lines:
         lines.append(mrkdwn_to_text(message.get("text", "")))
     where = f"#{message['channel']}" + (
-        "  (thread reply, also sent to channel)" if message.get("thread_ts") else ""
+        "  (thread reply, also sent to channel)"
+        if message.get("reply_broadcast")
+        else "  (thread reply)"
+        if message.get("thread_ts")
+        else ""
     )
     return "\n".join([f"── {where} ─ ts {message['ts']}", *lines])
 
@@ -77,13 +82,15 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         database_url = f"sqlite:///{Path(tmpdir) / 'deskwatch-demo.db'}"
     slack_token = "xoxb-demo-" + secrets.token_hex(8)
     slack = make_slack(slack_token)
-    zendesk = ZendeskEmulator()
-    intercom = IntercomEmulator()
+    clock = ShiftedClock(utc_now)
+    zendesk = ZendeskEmulator(now=clock)
+    intercom = IntercomEmulator(now=clock)
     for emulator in (slack, zendesk, intercom):
         emulator.start()
     try:
         seed_zendesk(zendesk, now)
         seed_intercom(intercom, now)
+        prepare_emulators(slack, zendesk)
         settings = load_settings(
             database_url=database_url,
             slack_bot_token=slack_token,
@@ -96,8 +103,8 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
             intercom_access_token=intercom.token,
             intercom_url=intercom.url,
         )
-        config = config_from_dict(DEMO_CONFIG, source="demo")
-        deps = build_deps(settings, config)
+        config = config_from_dict({**DEMO_CONFIG, "escalation": DEMO_ESCALATION}, source="demo")
+        deps = build_deps(settings, config, clock=clock)
         out(f"Deskwatch demo: Slack {slack.url}, Zendesk {zendesk.url}, Intercom {intercom.url}")
         out(f"Database: {database_url}")
         # Real life, played on purpose: Slack stores the first post but its answer never arrives.
@@ -114,6 +121,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
             "ic:9007 (an outbound notice nobody answered) gets none."
         )
         _play_faults(deps, zendesk, slack, seen, out, unknown=len(delivery.unknown) if delivery else 0)
+        play_escalation(deps, slack, zendesk, clock, lambda: _print_new(slack.messages(), seen, out), out)
         if once:
             return len(slack.messages())
         out(

@@ -43,6 +43,12 @@ class Metrics:
             ["purpose", "outcome", "error"],
             registry=r,
         )
+        self.escalations = Counter(
+            "deskwatch_escalations_total",
+            "Escalation handoffs by step (opened, escalated, resolved)",
+            ["step"],
+            registry=r,
+        )
         self.outbox_lookups = Counter(
             "deskwatch_outbox_lookups_total",
             "History/thread reads made to resolve an unseen outcome before any re-send",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events
+from handlers import actions, commands, errors, escalate, events, handoff
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -24,3 +24,5 @@ def register_all(app: App, deps: Deps) -> None:
     commands.register(app)
     actions.register(app)
     events.register(app)
+    escalate.register(app)
+    handoff.register(app)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from jobs.escalations import escalation_timer_job
 from jobs.sla import decide_job, deliver_job, retention_job, sync_job
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ SYNC_JOB_ID = "helpdesk-sync"
 SWEEP_JOB_ID = "sla-sweep"
 DELIVER_JOB_ID = "outbox-deliver"
 RETENTION_JOB_ID = "retention"
+ESCALATION_JOB_ID = "escalation-timers"
+ESCALATION_INTERVAL_SECONDS = 10.0
 RETENTION_INTERVAL_SECONDS = 3600.0
 DELIVER_INTERVAL_SECONDS = 1.0
 
@@ -50,6 +53,12 @@ def _run_deliver(deps: Deps) -> None:
             dead=len(report.dead),
             cancelled=len(report.cancelled),
         )
+
+
+def _run_escalation_timers(deps: Deps) -> None:
+    acted = escalation_timer_job(deps, deps.clock())
+    if acted:
+        log.info("escalation_timers", acted=acted)
 
 
 def _run_retention(deps: Deps) -> None:
@@ -92,6 +101,16 @@ def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None)
         misfire_grace_time=5,
         **common,
     )
+    if deps.escalations.enabled:
+        scheduler.add_job(
+            _run_escalation_timers,
+            "interval",
+            args=[deps],
+            id=ESCALATION_JOB_ID,
+            seconds=ESCALATION_INTERVAL_SECONDS,
+            misfire_grace_time=60,
+            **common,
+        )
     scheduler.add_job(
         _run_retention,
         "interval",

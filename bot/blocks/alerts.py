@@ -72,6 +72,7 @@ class AlertView:
     acked_by: str | None = None  # Slack user id
     acked_at: datetime | None = None
     moved_from: datetime | None = None  # the due time before the helpdesk moved it inside this cycle
+    escalate: bool = False  # show "Escalate" (escalation handoffs are configured)
 
     @property
     def acked(self) -> bool:
@@ -172,6 +173,14 @@ def _buttons(view: AlertView) -> list[ButtonElement]:
                 action_id=SlaActions.ACKNOWLEDGE,
                 value=AlertButtonValue(alert_id=view.alert_id).encode(),
                 style="primary",
+            )
+        )
+    if view.escalate:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="Escalate", emoji=True),
+                action_id=SlaActions.ESCALATE,
+                value=AlertButtonValue(alert_id=view.alert_id).encode(),
             )
         )
     if is_linkable_url(view.url, BUTTON_URL_MAX):

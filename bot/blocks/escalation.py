@@ -308,6 +308,11 @@ class ThreadStep(StrEnum):
     AUTO_ESCALATED = "auto_escalated"
     WRITTEN_BACK = "written_back"
     WRITE_BACK_FAILED = "write_back_failed"
+    WRITE_BACK_GAVE_UP = "write_back_gave_up"
+    ASSIGNEE_SKIPPED = "assignee_skipped"
+    DUE_WARNING = "due_warning"
+    DUE_PASSED = "due_passed"
+    ACK_EXHAUSTED = "ack_exhausted"
     RESOLVED = "resolved"
 
 
@@ -374,6 +379,16 @@ def _step_line(kind: ThreadStep, w: _StepWords, said: str, mentions: tuple[str, 
         line = f"📝 written back to {said or 'the helpdesk'}"
     elif kind is ThreadStep.WRITE_BACK_FAILED:
         line = f"⚠️ write-back failed: {said or 'unknown error'} (retrying)"
+    elif kind is ThreadStep.WRITE_BACK_GAVE_UP:
+        line = f"🛑 write-back failed for good: {said or 'unknown error'}. Slack and the helpdesk differ"
+    elif kind is ThreadStep.ASSIGNEE_SKIPPED:
+        line = f"ℹ️ helpdesk assignee unchanged: {said or 'no matching agent'}"
+    elif kind is ThreadStep.DUE_WARNING:
+        line = f"⏰ {w.tier} deadline approaching" + (f": due {said}" if said else "")
+    elif kind is ThreadStep.DUE_PASSED:
+        line = f"🚨 {w.tier} deadline passed" + (f" ({said})" if said else "")
+    elif kind is ThreadStep.ACK_EXHAUSTED:
+        line = "🚨 still unaccepted" + (f" after {said}" if said else "") + ": managers, please step in"
     else:
         accept = "never accepted" if w.tta is None else f"time to accept {format_duration(w.tta)}"
         resolve = "" if w.ttr is None else f", time to resolve {format_duration(w.ttr)}"

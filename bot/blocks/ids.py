@@ -21,6 +21,7 @@ class SlaActions(DeskwatchEnum):
     # Per-line Acknowledge of a grouped alert message. Its action_id is f"{ACKNOWLEDGE_IN_GROUP}_{alert_id}"
     # (unique within the message); listen with `bot.blocks.alert_group.GROUP_ACK_ACTION_RE`.
     ACKNOWLEDGE_IN_GROUP = "sla_group_acknowledge"
+    ESCALATE = "sla_alert_escalate"  # opens the /escalate modal for the alert's ticket
 
 
 class SlaBlocks(DeskwatchEnum):
@@ -110,3 +111,20 @@ class EscalationViews(DeskwatchEnum):
 
     LOADING = "esc_modal_loading_view"
     FORM = "esc_modal_form"
+    RESULT = "esc_modal_result"  # what the form turns into when the ticket cannot be escalated
+    NEED_INFO = "esc_prompt_need_info"  # a responder's question to the escalator
+    INFO_ADDED = "esc_prompt_info_added"  # the escalator's answer
+    FURTHER = "esc_prompt_escalate_further"  # why it goes to the next tier
+
+
+class EscalationPromptIds(DeskwatchEnum):
+    """block_id / action_id of the one text input of a handoff prompt modal."""
+
+    BLOCK = "esc_prompt_text"
+    INPUT = "esc_prompt_text_input"
+
+
+class Shortcuts(DeskwatchEnum):
+    """callback_ids of message shortcuts, as registered in the Slack app manifest."""
+
+    ESCALATE_TICKET = "escalate_ticket"

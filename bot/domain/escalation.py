@@ -98,8 +98,8 @@ def _enter(
     effects: list[Effect] = [
         PostHandoff(state.tier, state.ref, state.reason, state.note, state.opened_by, mentions)
     ]
-    if tier.write_back is not None:
-        effects.append(WriteBack(state.tier, state.ref, tier.write_back, state.note))
+    # The internal note goes to the ticket on every handoff; routing only where the tier names a target.
+    effects.append(WriteBack(state.tier, state.ref, tier.write_back or WriteBackTarget(), state.note))
     return state, tuple(effects)
 
 
@@ -217,7 +217,8 @@ def _on_info_added(state: Escalation, event: InfoAdded, tier: Tier) -> Transitio
         UpdateMessage(new.tier, new.status, new.owner),
         TellThread(new.tier, f"<@{event.user}> added information: {event.text.strip()}", mentions),
     )
-    return Transition(new, effects, (_audit(new, "info_added", event.user, event.at),))
+    audit = _audit(new, "info_added", event.user, event.at, text=event.text.strip())
+    return Transition(new, effects, (audit,))
 
 
 def _on_escalate(

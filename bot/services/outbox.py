@@ -11,6 +11,11 @@ request may go through -> send -> finish. The rules:
 - Permanent Slack errors make the row `dead` at once with Slack's reason; transient ones retry with
   backoff; an unexpected exception fails its own row only.
 Updates (`chat.update`) are idempotent, so an unseen outcome is simply retried.
+
+Helpdesk write-backs are rows too (kind `helpdesk.write`): their purpose prepares a `HelpdeskCall` that
+looks before it writes (a note carries a marker and is searched for first), so a retry after a lost
+answer never adds a second note. `Defer` puts a row back without counting it as a failure (a thread
+reply whose parent message is not posted yet).
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ from bot.services.outbox_lookup import CannotLook, Found, UnseenOutcomeLookup
 from bot.services.slack_errors import SlackFailure, classify_failure
 from bot.store.outbox import Claim, Effect, OutboxItem, OutboxKind, OutboxState, OutboxStore
 from bot.store.pacing import SharedPacer
+from integrations.base import (
+    HelpdeskAuthError,
+    HelpdeskError,
+    HelpdeskNotFound,
+    HelpdeskWriteOutcomeUnknown,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -64,12 +75,29 @@ class Cancel:
     reason: str
 
 
+@dataclass(frozen=True)
+class Defer:
+    """Not yet (the parent message of a thread reply is not posted): try again after `delay`."""
+
+    reason: str
+    delay: timedelta = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class HelpdeskCall:
+    """A helpdesk write for a row. `run()` performs it and returns the row's result; it must look
+    before it re-sends (the write may have gone through on an earlier attempt whose answer was lost)."""
+
+    target: str  # e.g. "zd:101", for logs and the row's recorded target
+    run: Callable[[], dict[str, Any]]
+
+
 class Purpose(Protocol):
     """What prepares and finishes rows of one purpose (SLA alert, alert update, digest...)."""
 
     def before_batch(self, items: list[OutboxItem], now: datetime) -> None: ...
 
-    def prepare(self, item: OutboxItem, now: datetime) -> Prepared | Cancel: ...
+    def prepare(self, item: OutboxItem, now: datetime) -> Prepared | HelpdeskCall | Cancel | Defer: ...
 
     def on_posted(
         self, conn: Connection, item: OutboxItem, result: dict[str, Any], now: datetime
@@ -237,7 +265,55 @@ class Outbox:
         if isinstance(prepared, Cancel):
             self._finish_final(claim, OutboxState.CANCELLED, prepared.reason, report.cancelled, purpose)
             return
+        if isinstance(prepared, Defer):
+            state = OutboxState.UNKNOWN if seen.may_have_been_sent else OutboxState.PENDING
+            self._release(
+                claim, state, prepared.reason, report.failed, retry_after=prepared.delay.total_seconds()
+            )
+            return
+        if isinstance(prepared, HelpdeskCall):
+            self._run_helpdesk(claim, purpose, prepared, report)
+            return
         self._send(claim, purpose, prepared, report)
+
+    def _run_helpdesk(
+        self, claim: Claim, purpose: Purpose, call: HelpdeskCall, report: DeliveryReport
+    ) -> None:
+        """A write-back: definite failures retry (or go dead for auth / not found), a lost answer makes
+        the row `unknown`, which the call resolves by looking first on its next attempt."""
+        item = claim.item
+        if not self.store.mark_sending(claim, now=self.clock(), target={"helpdesk": call.target}):
+            log.warning("outbox_claim_lost", outbox_id=item.id, key=item.key)
+            return
+        try:
+            result = call.run()
+        except (HelpdeskAuthError, HelpdeskNotFound) as exc:
+            self._attempt_failed(purpose, item, str(exc), final=True)
+            self._finish_final(claim, OutboxState.DEAD, str(exc), report.dead, purpose)
+            return
+        except HelpdeskWriteOutcomeUnknown as exc:
+            self._attempt_failed(purpose, item, str(exc), final=False)
+            self._release(claim, OutboxState.UNKNOWN, str(exc), report.unknown, lookup=True)
+            return
+        except HelpdeskError as exc:
+            self._attempt_failed(purpose, item, str(exc), final=False)
+            self._release(claim, OutboxState.PENDING, str(exc), report.failed)
+            return
+        self._finish_posted(claim, purpose, result, report.posted)
+
+    def _attempt_failed(self, purpose: Purpose, item: OutboxItem, reason: str, *, final: bool) -> None:
+        """Tell the purpose (e.g. to show the failure in the escalation's thread); never fails the row."""
+        self.metrics.outbox_failures.labels(item.purpose, "dead" if final else "retry", reason[:40]).inc()
+        log.warning(
+            "outbox_helpdesk_write_failed", outbox_id=item.id, key=item.key, error=reason, final=final
+        )
+        hook = getattr(purpose, "on_attempt_failed", None)
+        if hook is None:
+            return
+        try:
+            hook(item, reason, self.clock(), final=final)
+        except Exception:
+            log.exception("outbox_attempt_failed_hook_failed", outbox_id=item.id, purpose=item.purpose)
 
     def _send(self, claim: Claim, purpose: Purpose, prepared: Prepared, report: DeliveryReport) -> None:
         item = claim.item

@@ -114,6 +114,7 @@ class SlaService:
             acked_by=alert.acked_by,
             acked_at=alert.acked_at,
             moved_from=alert.previous_due_at,
+            escalate=self.config.escalation is not None,
         )
 
     def acknowledge(self, alert_id: int, *, user_id: str, now: datetime) -> StoredAlert:

@@ -18,7 +18,7 @@ from enum import Enum
 from types import NoneType, UnionType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.escalation import next_timer_at
@@ -127,6 +127,7 @@ class StoredEscalation:
     next_timer_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    context: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,13 +159,14 @@ class EscalationStore:
         now: datetime,
         events: Sequence[AuditEvent] = (),
         channel: str | None = None,
+        context: Mapping[str, Any] | None = None,
         conn: Connection | None = None,
     ) -> int:
         """Insert the handoff (version 1) and its opening audit events; returns its id. Idempotent: when
         (chain, tier) exists already, nothing is written and the existing id is returned."""
         if conn is None:
             with self.engine.begin() as own:
-                return self.create(state, now=now, events=events, channel=channel, conn=own)
+                return self.create(state, now=now, events=events, channel=channel, context=context, conn=own)
         stmt = (
             self._insert()(E)
             .values(
@@ -175,6 +177,7 @@ class EscalationStore:
                 status=state.status.value,
                 owner=state.owner,
                 channel=channel,
+                context=_details(context or {}),
                 next_timer_at=next_timer_at(state, now),
                 version=1,
                 created_at=now,
@@ -288,6 +291,46 @@ class EscalationStore:
             row = conn.execute(select(E).where(E.c.chain == chain, E.c.tier == tier)).mappings().first()
             return _stored(row) if row else None
 
+    def get_many(self, ids: Sequence[int]) -> list[StoredEscalation]:
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(E).where(E.c.id.in_(list(ids))).order_by(E.c.id)).mappings()
+            return [_stored(row) for row in rows]
+
+    def by_message(self, channel: str, ts: str) -> StoredEscalation | None:
+        """The handoff posted as message `ts` in `channel` (a thread reply names its parent's ts)."""
+        stmt = select(E).where(E.c.channel == channel, E.c.message_ts == ts)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+            return _stored(row) if row else None
+
+    def chain(self, chain: str) -> list[StoredEscalation]:
+        """Every tier's handoff of one chain, first tier first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(E).where(E.c.chain == chain).order_by(E.c.tier)).mappings()
+            return [_stored(row) for row in rows]
+
+    def open_for_refs(self, refs: Sequence[str]) -> list[StoredEscalation]:
+        """Handoffs still open (not escalated or resolved) for these tickets, read through the ref index:
+        what a sync checks when tickets change, so its cost follows the changed tickets."""
+        if not refs:
+            return []
+        out: list[StoredEscalation] = []
+        unique = sorted(set(refs))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                stmt = select(E).where(
+                    E.c.ref.in_(unique[start : start + 500]), E.c.status.not_in(["escalated", "resolved"])
+                )
+                out.extend(_stored(row) for row in conn.execute(stmt.order_by(E.c.id)).mappings())
+        return out
+
+    def open_count(self) -> int:
+        stmt = select(func.count()).select_from(E).where(E.c.status.not_in(["escalated", "resolved"]))
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     def due_timers(self, now: datetime, limit: int = 500) -> list[StoredEscalation]:
         """Handoffs whose timer is due by `now`, earliest first, read through the next_timer_at index."""
         stmt = (
@@ -337,6 +380,7 @@ def _stored(row: Any) -> StoredEscalation:
         next_timer_at=row["next_timer_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        context=dict(row["context"] or {}),
     )
 
 

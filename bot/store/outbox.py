@@ -35,6 +35,7 @@ class OutboxState:
 class OutboxKind:
     SLACK_POST = "slack.post"
     SLACK_UPDATE = "slack.update"
+    HELPDESK_WRITE = "helpdesk.write"
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,14 @@ class OutboxStore:
             return True
 
     def release(
-        self, claim: Claim, *, state: str, retry_at: datetime, now: datetime, error: str | None
+        self,
+        claim: Claim,
+        *,
+        state: str,
+        retry_at: datetime,
+        now: datetime,
+        error: str | None,
+        uncount: bool = False,
     ) -> bool:
         """Give a claimed row back: `pending` (nothing went out; retry at `retry_at`) or `unknown`
         (something may have gone out; resolve by lookup at `retry_at`)."""
@@ -256,6 +264,8 @@ class OutboxStore:
                 next_attempt_at=retry_at,
                 last_error=error[:500] if error else None,
                 updated_at=now,
+                # a deferred row did not really try: its claim's attempt is given back
+                attempts=T.c.attempts - 1 if uncount else T.c.attempts,
             )
         )
         with self.engine.begin() as conn:

@@ -190,6 +190,7 @@ class EscalationRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("chain", "tier", name="uq_escalations_chain_tier"),
         Index("ix_escalations_next_timer_at", "next_timer_at"),
+        Index("ix_escalations_message", "channel", "message_ts"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -197,6 +198,9 @@ class EscalationRow(SQLModel, table=True):
     tier: int
     ref: str = Field(max_length=64, index=True)
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What the handoff message shows besides the domain state: needs / tried / urgency, the ticket as
+    # the helpdesk described it when escalated, and where /escalate ran. Written once, at creation.
+    context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     status: str = Field(max_length=16)
     owner: str | None = Field(default=None, max_length=32)
     channel: str | None = Field(default=None, max_length=64)

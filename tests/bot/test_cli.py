@@ -172,7 +172,7 @@ def test_db_upgrade_creates_the_schema(tmp_path, database_url):
     )
 
     assert result.exit_code == 0, result.output
-    assert "0004_escalations" in result.output
+    assert "0005_escalation_context" in result.output
 
 
 def test_serve_without_slack_credentials_explains_what_is_missing(tmp_path):

@@ -85,7 +85,11 @@ def test_open_posts_handoff_mentions_all_and_starts_ack_clock() -> None:
 
     assert result.state.status is Status.OPEN
     assert result.state.ack_deadline == NOW + 15 * MIN
-    assert result.effects == (PostHandoff(1, REF, "bug", "tried X", "U0AGENT", ("U0A", "U0B", "U0C")),)
+    assert result.effects == (
+        PostHandoff(1, REF, "bug", "tried X", "U0AGENT", ("U0A", "U0B", "U0C")),
+        # every handoff gets its internal note; this tier names no routing target
+        WriteBack(1, REF, WriteBackTarget(), "tried X"),
+    )
     assert [(a.kind, a.actor, a.at) for a in result.audit] == [("opened", "U0AGENT", NOW)]
     assert next_timer_at(result.state, NOW) == NOW + 15 * MIN
 

@@ -63,7 +63,7 @@ def test_upgrade_is_idempotent_and_reaches_head(database_url):
     upgrade(engine)
     upgrade(engine)
 
-    assert current_revision(engine) == "0004_escalations"
+    assert current_revision(engine) == "0005_escalation_context"
     engine.dispose()
 
 

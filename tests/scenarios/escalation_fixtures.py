@@ -1,0 +1,71 @@
+"""Shared set-up of the escalation flow tests: the issue's exact escalation block on the demo desk."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+ESCALATION_BLOCK = {
+    "tiers": [
+        {"name": "T1"},
+        {"name": "T2", "channel": "C0T2", "responders": ["U0T2A", "U0T2B"], "ack_within": "15m"},
+        {
+            "name": "Compliance",
+            "channel": "C0COMPLIANCE",
+            "responders": ["U0LEGAL"],
+            "ack_within": "1h",
+            "due": "24h",
+            "zendesk": {"group_id": 900, "tags": ["compliance_review"]},
+            "intercom": {"team_id": "900"},
+        },
+    ],
+    "reasons": ["billing_dispute", "fraud_suspected", "bug", "legal_request", "vip", "other"],
+}
+
+
+def escalation_config(**tier_overrides):
+    from bot.config import config_from_dict
+    from integrations.emulators.seed import DEMO_CONFIG
+
+    data = copy.deepcopy(DEMO_CONFIG)
+    block = copy.deepcopy(ESCALATION_BLOCK)
+    for name, extra in tier_overrides.items():
+        next(t for t in block["tiers"] if t["name"] == name).update(extra)
+    data["escalation"] = block
+    return config_from_dict(data, source="tests")
+
+
+@pytest.fixture
+def esc_desk(seeded, slack_emu):
+    """The demo desk plus what the escalation block names: channel C0T2, responders, helpdesk group 900."""
+    zendesk, intercom = seeded
+    slack_emu.add_channel("C0T2")
+    for user, name in (("U0T2A", "tara"), ("U0T2B", "tom"), ("U0LEGAL", "lena"), ("U0AGENT", "ada")):
+        slack_emu.add_user(user, name, email=f"{name}@deskwatch.example")
+    zendesk.add_group(900, "Compliance review")
+    zendesk.add_user(5900, "Tara T2", email="tara@deskwatch.example")
+    return zendesk, intercom
+
+
+def start_bot(deps):
+    from bot.app import build_bolt_app
+    from bot.web import build_wsgi_app, make_http_server
+
+    server = make_http_server(build_wsgi_app(deps, build_bolt_app(deps)), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+@pytest.fixture
+def esc_bot(esc_desk, make_deps) -> Iterator:
+    from tests.conftest import RunningBot
+
+    deps = make_deps(escalation_config())
+    server = start_bot(deps)
+    yield RunningBot(url=f"http://127.0.0.1:{server.server_port}", deps=deps)
+    server.shutdown()
+    server.server_close()
