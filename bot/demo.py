@@ -90,7 +90,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
     try:
         seed_zendesk(zendesk, now)
         seed_intercom(intercom, now)
-        prepare_emulators(slack, zendesk)
+        prepare_emulators(slack, zendesk, intercom)
         settings = load_settings(
             database_url=database_url,
             slack_bot_token=slack_token,

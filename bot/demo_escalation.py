@@ -47,11 +47,12 @@ class ShiftedClock:
         self.offset += delta
 
 
-def prepare_emulators(slack, zendesk) -> None:
+def prepare_emulators(slack, zendesk, intercom) -> None:
     slack.add_channel("C0T2")
     for user, name in DEMO_PEOPLE:
         slack.add_user(user, name, email=f"{name}@deskwatch.example")
     zendesk.add_group(900, "Compliance review")
+    intercom.add_team(900, "Compliance review")
     zendesk.add_user(5901, "Lena Legal", email="lena@deskwatch.example")
 
 

@@ -6,6 +6,7 @@ sees vendor JSON or SDK objects.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,34 @@ class SyncPage:
 
 ProgressCallback = Callable[[int], None]
 
+# Longest customer message a TicketContext carries (an escalation modal shows it in a section block).
+CUSTOMER_MESSAGE_MAX_CHARS = 2000
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class TicketContext:
+    """What an escalation modal shows besides HelpdeskItem: who asked and what they last said."""
+
+    requester: str | None  # requester / contact display name (fallback: email), None if unknown
+    # Plain text (HTML stripped, whitespace normalised, <= 2000 chars) of the newest message written by
+    # the customer; None when the customer has not written (e.g. outbound Intercom conversation).
+    last_customer_message: str | None
+
+
+def customer_text(raw: str | None, *, is_html: bool) -> str | None:
+    """A message body as `TicketContext.last_customer_message`: tags dropped (`is_html`), entities
+    decoded, whitespace collapsed, cut to CUSTOMER_MESSAGE_MAX_CHARS with an ellipsis; None if empty."""
+    if not raw:
+        return None
+    text = html.unescape(_TAG_RE.sub(" ", raw)) if is_html else raw
+    text = " ".join(text.split())
+    if not text:
+        return None
+    if len(text) > CUSTOMER_MESSAGE_MAX_CHARS:
+        text = text[: CUSTOMER_MESSAGE_MAX_CHARS - 1].rstrip() + "\u2026"
+    return text
+
 
 @runtime_checkable
 class Helpdesk(Protocol):
@@ -82,6 +111,11 @@ class Helpdesk(Protocol):
 
     def item_url(self, external_id: str) -> str:
         """Agent-facing URL of the item in the helpdesk UI."""
+        ...
+
+    def get_context(self, external_id: str) -> TicketContext:
+        """Who asked and what they last wrote, read fresh (2-3 requests); raises HelpdeskNotFound
+        for an unknown id, with the same error mapping as `get_item`."""
         ...
 
 

@@ -18,7 +18,8 @@ SDK quirks handled here (see shared/API-PITFALLS.md), each covered by a test:
   opaque cursor last, whatever it contains), and `sync` resumes there; the last page carries
   `updated_at:<t0>`. A checkpoint whose cursor Intercom refuses (400) restarts the enumeration;
 - conversations the team started owe no first reply until the customer writes
-  (`intercom_conversations.py` maps them).
+  (`intercom_conversations.py` maps them), and have no customer message until then
+  (`intercom_context.py`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from intercom import Intercom
 from intercom.core.api_error import ApiError
 
 from bot.domain.model import HelpdeskItem, Source
-from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage, TicketContext
+from integrations.intercom_context import conversation_context
 from integrations.intercom_conversations import JsonView, conversation_item, id_str
 
 if TYPE_CHECKING:
@@ -132,6 +134,10 @@ class IntercomHelpdesk:
                 continue
         self._load_names(conversations)
         return [self._to_item(conv) for conv in conversations]
+
+    def get_context(self, external_id: str) -> TicketContext:
+        """Customer name and newest customer message from one conversation read (`intercom_context.py`)."""
+        return conversation_context(self, external_id)
 
     def writer(self, *, admin_id: str | None = None) -> IntercomWriter:
         """The write-back side on this client; `admin_id` acts (default: the token's admin)."""

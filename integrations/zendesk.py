@@ -40,7 +40,8 @@ from zenpy.lib.endpoint import Url
 from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
 
 from bot.domain.model import HelpdeskItem, Source
-from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.base import HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage, TicketContext
+from integrations.zendesk_context import ticket_context
 from integrations.zendesk_tickets import tickets_to_items
 
 if TYPE_CHECKING:
@@ -228,6 +229,10 @@ class ZendeskHelpdesk:
             for item in self._show_many(wanted[start : start + SHOW_MANY_CHUNK], "re-read of tickets"):
                 found[item.ref.external_id] = item
         return [found[str(ticket_id)] for ticket_id in wanted if str(ticket_id) in found]
+
+    def get_context(self, external_id: str) -> TicketContext:
+        """Requester name and newest requester comment: Show Ticket (users sideloaded) + List Comments."""
+        return ticket_context(self, external_id)
 
     def item_url(self, external_id: str) -> str:
         if self._base_url is not None:

@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 
 from tests.helpers.clock import FakeClock
 
+pytest_plugins = ["tests.scenarios.escalation_fixtures"]  # esc_desk, esc_bot
+
 ENV_VARS = (
     "DESKWATCH_CONFIG",
     "DATABASE_URL",

@@ -10,6 +10,8 @@ row, and giving up, so Slack never silently disagrees with the helpdesk.
 
 from __future__ import annotations
 
+import http.client
+import urllib.error
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +40,7 @@ from integrations.base import HelpdeskWriter, add_note_once
 log = structlog.get_logger(__name__)
 
 WAIT_FOR_POST = timedelta(seconds=5)
+SLACK_RETRY = timedelta(seconds=30)
 
 
 class _Base:
@@ -175,7 +178,10 @@ class NeedInfoDmPurpose(_Base):
         if not isinstance(parent, tuple):
             return parent
         channel, ts = parent
-        link = _permalink(self.slack, channel, ts)
+        try:
+            link = _permalink(self.slack, channel, ts)
+        except SlackUnreachable as exc:
+            return Defer(str(exc), SLACK_RETRY)
         state = esc.state
         asked_by = item.payload.get("asked_by")
         who = user_mention(asked_by) if asked_by else "A responder"
@@ -222,8 +228,11 @@ class WriteBackPurpose(_Base):
             parent = self._parent(esc)
             if isinstance(parent, Defer):
                 return parent
-            link = _permalink(self.slack, *parent) if isinstance(parent, tuple) else None
-            body = redact(self.views.note_text(esc, link), self.redaction)
+            try:
+                link = _permalink(self.slack, *parent) if isinstance(parent, tuple) else None
+            except SlackUnreachable as exc:
+                return Defer(str(exc), SLACK_RETRY)
+            body = self.views.note_text(esc, link, clean=lambda text: redact(text, self.redaction))
             marker = f"deskwatch:esc:{esc.id}:note"
             return HelpdeskCall(str(ref), lambda: _note(writer, ref, body, marker))
         if op == "route":
@@ -354,12 +363,19 @@ def _written_words(payload: dict[str, Any], label: str, result: dict[str, Any], 
     return f"{label}: {what}{after}"
 
 
+class SlackUnreachable(Exception):
+    """chat.getPermalink got no answer: the row waits (`Defer`) rather than going out without its link."""
+
+
 def _permalink(slack: WebClient, channel: str, ts: str) -> str | None:
+    """The thread's permalink; None when Slack refuses (the text then names the thread without a link)."""
     try:
         return slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
     except SlackApiError as exc:
         log.warning("permalink_failed", channel=channel, error=exc.response.get("error"))
         return None
+    except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+        raise SlackUnreachable(f"Slack unreachable for the thread link ({type(exc).__name__})") from None
 
 
 def _seconds(value: Any) -> timedelta | None:

@@ -92,8 +92,11 @@ class EscalationViews:
             escalated_to=escalated_to,
         )
 
-    def note_text(self, esc: StoredEscalation, thread_link: str | None) -> str:
-        """The internal note: the handoff in plain text, the Slack thread link, no Slack markup."""
+    def note_text(
+        self, esc: StoredEscalation, thread_link: str | None, *, clean: Callable[[str], str] = str
+    ) -> str:
+        """The internal note: the handoff in plain text, the Slack thread link, no Slack markup.
+        `clean` (redaction) applies to the words, not to the link: a permalink's digits are no card."""
         state = esc.state
         policy = self.policy()
         context = esc.context or {}
@@ -110,5 +113,9 @@ class EscalationViews:
             lines += ["", "What was tried:", str(context["tried"])]
         if not context.get("needs") and not context.get("tried"):
             lines += ["", state.note]
-        lines += ["", f"Slack thread: {thread_link}" if thread_link else "Slack thread: (not posted)"]
-        return "\n".join(lines)
+        words = clean("\n".join(lines))
+        return (
+            f"{words}\n\nSlack thread: {thread_link}"
+            if thread_link
+            else f"{words}\n\nSlack thread: (not posted)"
+        )

@@ -241,6 +241,7 @@ class EscalationService:
         if not self.enabled:
             return 0
         handled = 0
+        caused: list[int] = []
         for stored in self.store.due_timers(now, limit=limit):
             try:
                 outcome = self.act(stored.id, AckTimeout(at=now), deliver=False)
@@ -249,6 +250,9 @@ class EscalationService:
                 continue
             if outcome.outbox_ids:
                 handled += 1
+                caused.extend(outcome.outbox_ids)
+        if caused:
+            self._deliver(caused, now)
         return handled
 
     def on_items(self, items: Iterable[HelpdeskItem], *, now: datetime) -> int:

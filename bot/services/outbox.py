@@ -268,7 +268,12 @@ class Outbox:
         if isinstance(prepared, Defer):
             state = OutboxState.UNKNOWN if seen.may_have_been_sent else OutboxState.PENDING
             self._release(
-                claim, state, prepared.reason, report.failed, retry_after=prepared.delay.total_seconds()
+                claim,
+                state,
+                prepared.reason,
+                report.failed,
+                retry_after=prepared.delay.total_seconds(),
+                uncount=True,
             )
             return
         if isinstance(prepared, HelpdeskCall):
@@ -429,6 +434,7 @@ class Outbox:
         *,
         lookup: bool = False,
         retry_after: float | None = None,
+        uncount: bool = False,
     ) -> None:
         item = claim.item
         now = self.clock()
@@ -436,7 +442,9 @@ class Outbox:
         delay = min(FIRST_RETRY * (2 ** max(item.attempts - 1, 0)), cap)
         if retry_after is not None:
             delay = max(timedelta(seconds=retry_after), timedelta(seconds=1))
-        if self.store.release(claim, state=state, retry_at=now + delay, now=now, error=reason):
+        if self.store.release(
+            claim, state=state, retry_at=now + delay, now=now, error=reason, uncount=uncount
+        ):
             bucket.append(item.id)
             if state == OutboxState.UNKNOWN:
                 log.warning(

@@ -13,6 +13,11 @@ campaigns_initiated) carry the shapes Intercom sends for them (the spec's record
 `waiting_since: null` and `statistics: null` until the customer writes. A customer reply
 (`customer_reply` or `POST /conversations/{id}/reply` with `type: user`) sets `first_contact_reply`
 and `waiting_since`; `statistics.first_admin_reply_at` counts only admin replies after it.
+
+Every conversation has one customer (`contacts.contacts[0]`, a bare `{type, id, external_id}`
+reference as Intercom sends it): a contact registered with `add_contact` and named by `contact_id`,
+or a per-conversation default ("Customer"). `GET /contacts/{id}` serves them; the customer is the
+source author of a conversation they started and the author (`user` or `lead`) of their replies.
 """
 
 from __future__ import annotations
@@ -129,8 +134,10 @@ _UPSERT_FIELDS = frozenset(
         "sla_applied",
         "custom_attributes",
         "delivered_as",
+        "contact_id",
     }
 )
+CONTACT_ROLES = frozenset({"user", "lead"})
 _TAG_RE = re.compile(r"<[^>]*>")
 _WORD_RE = re.compile(r"\w+")
 
@@ -199,6 +206,7 @@ class IntercomEmulator(EmulatorServer):
         self._tags: dict[str, str] = {}
         self._conversations: dict[str, dict[str, Any]] = {}
         self._parts: dict[str, list[dict[str, Any]]] = {}
+        self._contacts: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._versions: list[str] = []
         # Sorted search results by query, dropped on any change: paging 80,000 conversations 150 at a
@@ -207,6 +215,7 @@ class IntercomEmulator(EmulatorServer):
         self._api("GET", "/me", self._me)
         self._api("GET", "/admins", self._list_admins)
         self._api("GET", "/teams", self._list_teams)
+        self._api("GET", "/contacts/{id}", self._get_contact)
         self._api("POST", "/conversations/search", self._search)
         self._api("GET", "/conversations", self._list_conversations)
         self._api("GET", "/conversations/{id}", self._get_conversation)
@@ -244,6 +253,26 @@ class IntercomEmulator(EmulatorServer):
         with self._lock:
             self._teams[str(id)] = {"id": str(id), "name": name, "admin_ids": [int(a) for a in admin_ids]}
 
+    def add_contact(
+        self,
+        id: str,  # noqa: A002
+        name: str | None,
+        email: str | None = None,
+        *,
+        role: str = "user",
+    ) -> None:
+        """A workspace contact (`role` user or lead; leads often have no name) for `contact_id=`."""
+        if role not in CONTACT_ROLES:
+            raise ValueError(f"role must be one of {sorted(CONTACT_ROLES)}, got {role!r}")
+        with self._lock:
+            self._contacts[str(id)] = {
+                "id": str(id),
+                "role": role,
+                "name": name,
+                "email": email,
+                "created_at": self._now_ts(),
+            }
+
     def add_tag(self, id: int | str, name: str) -> None:  # noqa: A002
         """Register a workspace tag so POST /conversations/{id}/tags can attach it by id."""
         with self._lock:
@@ -259,6 +288,7 @@ class IntercomEmulator(EmulatorServer):
         (`admin_initiated`, `automated`, `operator_initiated`, `campaigns_initiated`: admin author,
         `first_contact_reply` and `statistics` null until `customer_reply`). `statistics=None` makes
         statistics null; a dict (even `{}`) creates them if null and sets the named ones.
+        `contact_id` (fixed at creation) names the customer, a contact registered with `add_contact`.
         """
         with self._lock:
             return self._render(self._upsert(fields), parts=False)
@@ -282,6 +312,11 @@ class IntercomEmulator(EmulatorServer):
         origin = fields.get("delivered_as")
         if existing is not None and origin is not None and origin != _delivered_as(existing):
             raise ValueError(f"conversation {conv_id} exists: delivered_as is fixed at creation")
+        contact_id = fields.get("contact_id")
+        if contact_id is not None and str(contact_id) not in self._contacts:
+            raise ValueError(f"unknown contact {contact_id!r}: register it with add_contact first")
+        if existing is not None and contact_id is not None and str(contact_id) != _contact_id(existing):
+            raise ValueError(f"conversation {conv_id} exists: its contact is fixed at creation")
         conv = existing if existing is not None else self._new_conversation(conv_id, fields)
         self._apply_fields(conv, fields)
         self._sync_first_contact(conv, fields)
@@ -352,7 +387,20 @@ class IntercomEmulator(EmulatorServer):
         if delivered_as not in DELIVERED_AS:
             raise ValueError(f"delivered_as must be one of {sorted(DELIVERED_AS)}, got {delivered_as!r}")
         customer_started = delivered_as == CUSTOMER_INITIATED
-        customer = _default_customer(conv_id)
+        if fields.get("contact_id") is not None:
+            customer = _contact_author(self._contacts[str(fields["contact_id"])])
+        else:
+            customer = _default_customer(conv_id)
+            self._contacts.setdefault(
+                customer["id"],
+                {
+                    "id": customer["id"],
+                    "role": customer["type"],
+                    "name": customer["name"],
+                    "email": customer["email"],
+                    "created_at": created,
+                },
+            )
         return {
             "type": "conversation",
             "id": conv_id,
@@ -412,11 +460,13 @@ class IntercomEmulator(EmulatorServer):
         return _admin_author(admin)
 
     def _customer(self, conv: dict[str, Any]) -> dict[str, Any]:
-        """The contact who writes on this conversation: the source author when the customer started it."""
+        """The contact who writes on this conversation: the source author when the customer started it,
+        else the conversation's contact."""
         author = conv["source"].get("author") or {}
         if _delivered_as(conv) == CUSTOMER_INITIATED and author.get("type") in _CONTACT_AUTHORS:
             return dict(author)
-        return _default_customer(conv["id"])
+        contact = self._contacts.get(_contact_id(conv) or "")
+        return _contact_author(contact) if contact is not None else _default_customer(conv["id"])
 
     @staticmethod
     def _sync_first_contact(conv: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -643,6 +693,74 @@ class IntercomEmulator(EmulatorServer):
             for t in self._teams.values()
         ]
         return Response(200, {"type": "team.list", "teams": teams})
+
+    def _get_contact(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        """A `contact` as `GET /contacts/{id}` returns it (the spec's example, unset fields null)."""
+        contact = self._contacts.get(params["id"])
+        if contact is None:
+            raise _ApiError(404, "not_found", "User Not Found")
+        contact_id = contact["id"]
+
+        def listing(kind: str) -> dict[str, Any]:
+            return {
+                "type": "list",
+                "data": [],
+                "url": f"/contacts/{contact_id}/{kind}",
+                "total_count": 0,
+                "has_more": False,
+            }
+
+        body = {
+            "type": "contact",
+            "id": contact_id,
+            "workspace_id": self.app_id,
+            "external_id": None,
+            "role": contact["role"],
+            "email": contact["email"],
+            "phone": None,
+            "name": contact["name"],
+            "avatar": None,
+            "owner_id": None,
+            "social_profiles": {"type": "list", "data": []},
+            "has_hard_bounced": False,
+            "marked_email_as_spam": False,
+            "unsubscribed_from_emails": False,
+            "created_at": contact["created_at"],
+            "updated_at": contact["created_at"],
+            "signed_up_at": contact["created_at"] if contact["role"] == "user" else None,
+            "last_seen_at": None,
+            "last_replied_at": None,
+            "last_contacted_at": None,
+            "last_email_opened_at": None,
+            "last_email_clicked_at": None,
+            "language_override": None,
+            "browser": None,
+            "browser_version": None,
+            "browser_language": None,
+            "os": None,
+            "location": {
+                "type": "location",
+                "country": None,
+                "region": None,
+                "city": None,
+                "country_code": None,
+                "continent_code": None,
+            },
+            "custom_attributes": {},
+            "tags": listing("tags"),
+            "notes": listing("notes"),
+            "companies": listing("companies"),
+            "opted_out_subscription_types": listing("subscriptions"),
+            "opted_in_subscription_types": listing("subscriptions"),
+            "utm_campaign": None,
+            "utm_content": None,
+            "utm_medium": None,
+            "utm_source": None,
+            "utm_term": None,
+            "referrer": None,
+            "enabled_push_messaging": None,
+        }
+        return Response(200, body)
 
     # -- reading conversations -------------------------------------------------------------------
     def _get_conversation(self, req: RecordedRequest, params: dict[str, str]) -> Response:
@@ -918,6 +1036,16 @@ class IntercomEmulator(EmulatorServer):
 # -- conversation shapes ----------------------------------------------------------------------------
 def _delivered_as(conv: dict[str, Any]) -> str:
     return str(conv["source"].get("delivered_as") or CUSTOMER_INITIATED)
+
+
+def _contact_id(conv: dict[str, Any]) -> str | None:
+    contacts = conv["contacts"]["contacts"]
+    return str(contacts[0]["id"]) if contacts else None
+
+
+def _contact_author(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact as a conversation part's author: `user` or `lead`, name and email possibly null."""
+    return {"type": contact["role"], "id": contact["id"], "name": contact["name"], "email": contact["email"]}
 
 
 def _default_customer(conv_id: str) -> dict[str, Any]:

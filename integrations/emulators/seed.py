@@ -75,6 +75,31 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
         zd.add_group(gid, name)
     for uid, name in ((501, "Ana Ruiz"), (502, "Ben Okafor"), (503, "Chen Wei"), (601, "Customer")):
         zd.add_user(uid, name, email=f"user{uid}@example.com")
+    # Each ticket's requester (an end user) and what they wrote when opening it (its first comment).
+    requesters = {
+        101: (
+            611,
+            "Maya Lindqvist",
+            "The card payment was declined twice at checkout, but my bank says fine.",
+        ),
+        102: (
+            612,
+            "Tom Becker",
+            "I returned the order three weeks ago and the refund is still not on my card.",
+        ),
+        103: (
+            613,
+            "Priya Nair",
+            "A chargeback was opened for order 88231 that I never asked for. Please stop it.",
+        ),
+        104: (614, "Lucas Moreau", "I moved house. How do I change the billing address on my account?"),
+        105: (615, "Sara Haddad", "Could you send me a copy of the October invoice? I cannot find it."),
+        106: (616, "Ken Watanabe", "My account was frozen after the KYC check and I cannot pay my rent."),
+        107: (617, "Olga Petrova", "I was charged twice for the same purchase on my statement."),
+        108: (618, "Diego Alvarez", "Exporting the statement for the 2025 tax year fails with an error."),
+    }
+    for uid, name, _ in requesters.values():
+        zd.add_user(uid, name, email=f"{name.split()[0].lower()}@customer.example", role="end-user")
 
     def ticket(
         tid,
@@ -89,15 +114,16 @@ def seed_zendesk(zd: ZendeskEmulator, now: datetime) -> None:
         tags=(),
         replies=0,
     ):
+        requester_id, _, message = requesters[tid]
         zd.upsert_ticket(
             id=tid,
             subject=subject,
-            description=subject,
+            description=message,
             status=status,
             priority=priority,
             group_id=group,
             assignee_id=assignee,
-            requester_id=601,
+            requester_id=requester_id,
             tags=list(tags),
             created_at=now - age,
             updated_at=now - min(age, timedelta(minutes=5)),
@@ -176,6 +202,18 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
     ic.add_admin(902, "Eli Cohen", email="eli@example.com")
     ic.add_team(77, "Billing", admin_ids=[901])
     ic.add_team(78, "Payments", admin_ids=[902])
+    # Each conversation's customer and (for the ones they started) their opening message, as HTML.
+    customers = {
+        9001: ("Amara Okeke", "<p>My transfer has been <b>pending</b> for two days. Where is my money?</p>"),
+        9002: ("Jonas Weber", "<p>How do I change my IBAN? I switched banks last week.</p>"),
+        9003: ("Lena Fischer", "<p>Where can I find the PIN for my new card?</p>"),
+        9004: ("Noah Kim", "<p>My statement shows a fee I do not understand.</p>"),
+        9005: ("Elif Yilmaz", "<p>The bank says the payment left; can you confirm you received it?</p>"),
+        9006: ("Mateo Rossi", "<p>The second payout of the month never arrived.</p>"),
+        9007: ("Hana Sato", None),  # the team wrote first and she never answered
+    }
+    for cid, (name, _) in customers.items():
+        ic.add_contact(f"contact-{cid}", name, f"{name.split()[0].lower()}@customer.example")
 
     def ts(delta: timedelta) -> int:
         return int((now - delta).timestamp())
@@ -209,6 +247,8 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
                 "first_admin_reply_at": ts(first_admin_reply) if first_admin_reply is not None else None,
                 "last_contact_reply_at": ts(last_contact) if last_contact is not None else None,
             },
+            contact_id=f"contact-{cid}",
+            body=customers[cid][1],
         )
 
     conversation(
@@ -274,6 +314,8 @@ def seed_intercom(ic: IntercomEmulator, now: datetime) -> None:
         created_at=ts(timedelta(days=3)),
         updated_at=ts(timedelta(days=3)),
         statistics=None,
+        contact_id="contact-9007",
+        body="<p>Good news: your new card is on its way and should arrive within 3 working days.</p>",
     )
 
 

@@ -13,6 +13,9 @@ there needs `chat:write.public`; `conversations.join` works for public channels 
 scopes (`scopes=`) are checked per method (`missing_scope` with `needed`/`provided`) and sent back in
 the `x-oauth-scopes` header of every response, as Slack does.
 
+User groups (`add_usergroup`, `usergroups.users.list`) and DMs (`conversations.open`, posting to a
+user id, DM history under `im:history`) live in `slack_directory.py`.
+
 Timestamps are deterministic: the first message gets "1700000000.000100" and every message or ephemeral
 after it 100 microseconds more, so ts values are unique, strictly increasing and reproducible.
 """
@@ -56,6 +59,7 @@ DEFAULT_BOT_SCOPES: tuple[str, ...] = (
     "links:read",
     "links:write",
     "im:write",
+    "im:history",
 )
 """Deskwatch's bot scopes; the emulator's token has these unless a test says otherwise."""
 
@@ -69,6 +73,8 @@ _ACCEPTED_SCOPES: dict[str, str] = {
     "conversations.history": "channels:history,groups:history,im:history,mpim:history",
     "conversations.replies": "channels:history,groups:history,im:history,mpim:history",
     "conversations.join": "channels:join",
+    "conversations.open": "channels:write,groups:write,im:write,mpim:write",
+    "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
 }
 
@@ -93,9 +99,28 @@ class _Channel:
     private: bool = False
     member: bool = True
     archived: bool = False
+    im_user: str | None = None  # set for the bot's DM with this user
 
     def public(self, *, context_team_id: str, creator: str) -> dict[str, Any]:
         """The conversation object of conversations.info/join (OpenAPI example + java-slack-sdk sample)."""
+        if self.im_user is not None:
+            return {
+                "id": self.id,
+                "created": 1_700_000_000,
+                "is_archived": False,
+                "is_im": True,
+                "is_org_shared": False,
+                "context_team_id": context_team_id,
+                "updated": 1_700_000_000_000,
+                "user": self.im_user,
+                "is_user_deleted": False,
+                "last_read": "0000000000.000000",
+                "latest": None,
+                "unread_count": 0,
+                "unread_count_display": 0,
+                "is_open": True,
+                "priority": 0,
+            }
         legacy_group = self.private and self.id.startswith("G")  # pre-2021 private channels
         return {
             "id": self.id,
@@ -254,6 +279,9 @@ class SlackEmulator(EmulatorServer):
             self.add_channel(channel_id)
         for user_id in users:
             self.add_user(user_id)
+        from integrations.emulators.slack_directory import SlackDirectory  # it builds on this module
+
+        self._directory = SlackDirectory(self)
         self._methods: dict[str, Callable[[_Call], dict[str, Any] | Response]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -265,6 +293,8 @@ class SlackEmulator(EmulatorServer):
             "conversations.history": self._conversations_history,
             "conversations.join": self._conversations_join,
             "conversations.replies": self._conversations_replies,
+            "conversations.open": self._directory.conversations_open,
+            "usergroups.users.list": self._directory.usergroups_users_list,
             "users.info": self._users_info,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -313,6 +343,17 @@ class SlackEmulator(EmulatorServer):
         name = name or user_id.lower()
         with self._lock:
             self._users[user_id] = {"name": name, "tz": tz, "email": email or f"{name}@example.com"}
+
+    def add_usergroup(
+        self, group_id: str, users: list[str] | tuple[str, ...], *, disabled: bool = False
+    ) -> None:
+        """A user group (`S...`) and its members, for usergroups.users.list (Slack keeps the order)."""
+        with self._lock:
+            self._directory.add_usergroup(group_id, users, disabled=disabled)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's DM with `user_id` (stable; it exists once opened or posted to)."""
+        return self._directory.dm_id(user_id)
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Posted messages as they are now (after chat.update, without deleted ones), in post order."""
@@ -462,9 +503,9 @@ class SlackEmulator(EmulatorServer):
         return self._lookup(call, name).id
 
     def _readable(self, call: _Call, *, read: str) -> _Channel:
-        """A channel the bot may read: scope by type (channels:* or groups:*); history needs membership."""
+        """A channel the bot may read: scope by type (channels, groups or im); history needs membership."""
         channel = self._lookup(call)
-        prefix = "groups" if channel.private else "channels"
+        prefix = "im" if channel.im_user is not None else "groups" if channel.private else "channels"
         self._require_scope(f"{prefix}:{read}")
         if read == "history" and not channel.member:
             raise SlackError("not_in_channel")
@@ -666,6 +707,7 @@ class SlackEmulator(EmulatorServer):
 
     def _chat_post_message(self, call: _Call) -> dict[str, Any] | Response:
         self._require_scope("chat:write")
+        self._directory.route_user_post(call)  # a user id posts to the app's DM with that user
         target = self._lookup(call)
         if target.archived:
             raise SlackError("is_archived")

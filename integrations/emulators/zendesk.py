@@ -27,6 +27,11 @@ Tests move tickets through their life with `upsert_ticket`, `agent_reply`, `requ
 `set_priority` and `delete_ticket`; each bumps `updated_at` so the change shows up in the export,
 and the ticket's metric set (`replies`, `reopens`, stations, timestamps) follows along.
 
+Comments are listed as List Comments shows them: the ticket's first comment is its description,
+written by the requester when the ticket was created; `agent_reply` and `requester_comment` add a
+public comment by the assignee (else the API user) and by the requester; a PUT with `comment` adds
+one by the API user. `author_id`s are JSON integers; ids grow with time.
+
 Search understands a deliberately small query language (`type:ticket`, `status`, `priority`,
 `group`, `assignee`, `tags`, `created`, `updated`); anything else is a 400 naming the term, so a
 test can never pass on a query the emulator silently misread.
@@ -65,6 +70,11 @@ START_TIME_MIN_AGE = timedelta(seconds=60)
 SEARCH_EXPORT_CURSOR_TTL = timedelta(hours=1)
 # Ticket metric ids are their own sequence in Zendesk; a fixed offset keeps them distinct from ticket ids.
 METRIC_SET_ID_OFFSET = 5_527_084_700_000
+# Comment ids: the opening one derives from the ticket id (below all later ones), later ones count up.
+OPENING_COMMENT_ID_OFFSET = 30_000_000_000_000
+FIRST_COMMENT_ID = 40_000_000_000_001
+DEFAULT_AGENT_REPLY = "Thanks for your patience, we are looking into this now."
+DEFAULT_REQUESTER_COMMENT = "Any news on this? It is still not working for me."
 
 _TICKET_FIELDS = frozenset(
     {
@@ -258,6 +268,11 @@ def _decode_search_cursor(token: str) -> tuple[int, int] | None:
     return values[0], values[1]
 
 
+def _via(channel: str) -> dict[str, Any]:
+    """A comment's `via`: how it was created ("web" for the agent UI and help center, "api")."""
+    return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
+
+
 def _error(status: int, error: str, description: str, **extra: Any) -> Response:
     return Response(status, {"error": error, "description": description, **extra})
 
@@ -342,10 +357,11 @@ class ZendeskEmulator(EmulatorServer):
         self._search_cursors: dict[str, datetime] = {}  # search export after_cursor -> when issued
         self._seq = 0
         self._last_generated: datetime | None = None
-        self._next_comment_id = 1
+        self._next_comment_id = FIRST_COMMENT_ID
         self._bot_user_id = 900_000_000_001
         # show_many must precede {id}.json, which would otherwise match "show_many.json".
         self.route("GET", "/api/v2/users/me.json", self._guarded(self._users_me))
+        self.route("GET", "/api/v2/users/{id}.json", self._guarded(self._show_user))
         self.route("GET", "/api/v2/tickets/show_many.json", self._guarded(self._show_many))
         self.route("GET", "/api/v2/tickets/{id}.json", self._guarded(self._show_ticket))
         self.route("PUT", "/api/v2/tickets/{id}.json", self._guarded(self._update_ticket))
@@ -456,12 +472,17 @@ class ZendeskEmulator(EmulatorServer):
         at: datetime | str | None = None,
         status: str | None = None,
         slas: dict[str, Any] | None = None,
+        body: str = DEFAULT_AGENT_REPLY,
+        author_id: int | None = None,
     ) -> dict[str, Any]:
         """A public agent comment: `replies` + 1, and the active reply metrics (first/next reply
         time) become `achieved`, keeping their breach_at. `status` submits the reply as that status
-        (e.g. "pending"); `slas` replaces the SLA state outright instead. Returns the ticket JSON."""
+        (e.g. "pending"); `slas` replaces the SLA state outright instead. The comment (`body`) is by
+        `author_id`, default the assignee, else the API user. Returns the ticket JSON."""
         with self._lock:
             ticket, stamp = self._editable(ticket_id, at)
+            author = author_id if author_id is not None else ticket.assignee_id or self._bot_user_id
+            self._add_comment(ticket, body, author_id=author, at=stamp, channel="web")
             self._record_agent_reply(ticket, stamp)
             if status is not None:
                 self._apply_fields(ticket, {"status": status}, stamp)
@@ -476,14 +497,17 @@ class ZendeskEmulator(EmulatorServer):
         *,
         at: datetime | str | None = None,
         slas: dict[str, Any] | None = None,
+        body: str = DEFAULT_REQUESTER_COMMENT,
     ) -> dict[str, Any]:
-        """The requester writes again: a pending, on-hold or solved ticket goes back to open (a
-        solved one counts a reopen); a closed ticket refuses, as Zendesk makes a follow-up instead.
-        `slas` sets the SLA state the comment starts (e.g. a new active next_reply_time)."""
+        """The requester writes again (a public comment, `body`): a pending, on-hold or solved ticket
+        goes back to open (a solved one counts a reopen); a closed ticket refuses, as Zendesk makes a
+        follow-up instead. `slas` sets the SLA state the comment starts (e.g. a new active
+        next_reply_time)."""
         with self._lock:
             ticket, stamp = self._editable(ticket_id, at)
             if ticket.status == "closed":
                 raise ValueError(f"ticket {ticket_id} is closed: Zendesk takes a reply as a follow-up ticket")
+            self._add_comment(ticket, body, author_id=ticket.requester_id, at=stamp, channel="web")
             ticket.metrics.requester_updated_at = stamp
             ticket.metrics.latest_comment_added_at = stamp
             if ticket.status in ("pending", "hold", "solved"):
@@ -534,7 +558,13 @@ class ZendeskEmulator(EmulatorServer):
     def comments(self, ticket_id: int) -> list[dict[str, Any]]:
         """Comments posted through the API (PUT with `comment`), oldest first."""
         with self._lock:
-            return [dict(c) for c in self._tickets[ticket_id].comments]
+            return [dict(c) for c in self._tickets[ticket_id].comments if c["via"]["channel"] == "api"]
+
+    def all_comments(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Every comment as List Comments shows it, oldest first: the opening one (the description,
+        by the requester), then agent replies, requester comments and API comments."""
+        with self._lock:
+            return [self._comment_json(c) for c in self._comment_thread(self._tickets[ticket_id])]
 
     def ticket_json(self, ticket_id: int) -> dict[str, Any]:
         """The ticket as GET /tickets/{id}.json?include=slas would show it (for assertions)."""
@@ -559,6 +589,47 @@ class ZendeskEmulator(EmulatorServer):
                 f"ticket {ticket_id}: at {_iso(stamp)} is before its updated_at {_iso(stored.updated_at)}"
             )
         return copy.deepcopy(stored), stamp
+
+    def _add_comment(
+        self,
+        ticket: _Ticket,
+        body: str,
+        *,
+        author_id: int | None,
+        at: datetime,
+        channel: str,
+        public: bool = True,
+    ) -> dict[str, Any]:
+        """Append a comment to a working copy of the ticket (committed by the caller)."""
+        if not isinstance(body, str) or not body.strip():
+            raise ValueError("a comment needs a non-empty body")
+        stored = {
+            "id": self._next_comment_id,
+            "type": "Comment",
+            "body": body,
+            "public": public,
+            "author_id": author_id,
+            "created_at": _iso(at),
+            "audit_id": self._next_comment_id + 1,
+            "via": _via(channel),
+        }
+        self._next_comment_id += 2  # one id for the comment, one for its audit
+        ticket.comments.append(stored)
+        return stored
+
+    def _comment_thread(self, ticket: _Ticket) -> list[dict[str, Any]]:
+        """All comments oldest first; the first is the ticket's description, by its requester."""
+        opening = {
+            "id": OPENING_COMMENT_ID_OFFSET + ticket.id,
+            "type": "Comment",
+            "body": ticket.description or ticket.subject,
+            "public": True,
+            "author_id": ticket.requester_id,
+            "created_at": _iso(ticket.created_at),
+            "audit_id": OPENING_COMMENT_ID_OFFSET + ticket.id + 1,
+            "via": _via("web"),
+        }
+        return [opening, *ticket.comments]
 
     def _commit(self, ticket: _Ticket, stamp: datetime) -> None:
         ticket.updated_at = stamp
@@ -855,6 +926,12 @@ class ZendeskEmulator(EmulatorServer):
         }
         return Response(200, {"user": me})
 
+    def _show_user(self, req: RecordedRequest, params: dict[str, str]) -> Response:
+        user = self._users.get(int(params["id"])) if params["id"].isdigit() else None
+        if user is None:
+            raise _BadRequest(_error(404, "RecordNotFound", "Not found"))
+        return Response(200, {"user": {**dict(user), "url": self._api_url(f"users/{user['id']}.json")}})
+
     def _show_ticket(self, req: RecordedRequest, params: dict[str, str]) -> Response:
         include = self._include(req)
         ticket = self._live_ticket(params["id"])
@@ -907,17 +984,15 @@ class ZendeskEmulator(EmulatorServer):
         stamp = max(self._now(), ticket.updated_at)
         events: list[dict[str, Any]] = []
         if comment is not None:
-            stored = {
-                "id": self._next_comment_id,
-                "type": "Comment",
-                "body": comment["body"],
-                "public": bool(comment.get("public", True)),
-                "author_id": self._bot_user_id,
-                "created_at": _iso(stamp),
-            }
-            self._next_comment_id += 1
-            ticket.comments.append(stored)
-            events.append(dict(stored))
+            stored = self._add_comment(
+                ticket,
+                comment["body"],
+                author_id=self._bot_user_id,
+                at=stamp,
+                channel="api",
+                public=bool(comment.get("public", True)),
+            )
+            events.append({k: stored[k] for k in ("id", "type", "body", "public", "author_id", "created_at")})
             if stored["public"]:  # the API user is an admin: a public comment is an agent reply
                 self._record_agent_reply(ticket, stamp)
             else:
@@ -1037,7 +1112,8 @@ class ZendeskEmulator(EmulatorServer):
             raise _BadRequest(_error(400, "InvalidValue", "sort_order must be asc or desc"))
         per_page = max(1, min(self._int_param(req, "per_page", 100), 100))
         page_number = max(self._int_param(req, "page", 1), 1)
-        ordered = ticket.comments if order == "asc" else list(reversed(ticket.comments))
+        thread = self._comment_thread(ticket)
+        ordered = thread if order == "asc" else list(reversed(thread))
         start = (page_number - 1) * per_page
         window = ordered[start : start + per_page]
 
@@ -1055,13 +1131,16 @@ class ZendeskEmulator(EmulatorServer):
 
     @staticmethod
     def _comment_json(comment: dict[str, Any]) -> dict[str, Any]:
+        """A `TicketCommentObject`: `body` as written, `html_body` one paragraph a line, `plain_body`
+        the text without formatting."""
+        lines = [line for line in comment["body"].splitlines() if line.strip()]
+        paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
         return {
-            **comment,
-            "html_body": f'<div class="zd-comment"><p>{html.escape(comment["body"])}</p></div>',
-            "plain_body": comment["body"],
+            **copy.deepcopy(comment),
+            "html_body": f'<div class="zd-comment" dir="auto">{paragraphs}</div>',
+            "plain_body": "\n".join(line.strip() for line in lines),
             "attachments": [],
             "metadata": {"system": {}, "custom": {}},
-            "via": {"channel": "api"},
         }
 
     def _add_tags(self, req: RecordedRequest, params: dict[str, str]) -> Response:

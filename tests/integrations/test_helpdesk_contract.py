@@ -10,7 +10,15 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.model import HelpdeskItem, Source
-from integrations.base import Helpdesk, HelpdeskAuthError, HelpdeskError, HelpdeskNotFound, SyncPage
+from integrations.base import (
+    CUSTOMER_MESSAGE_MAX_CHARS,
+    Helpdesk,
+    HelpdeskAuthError,
+    HelpdeskError,
+    HelpdeskNotFound,
+    SyncPage,
+    TicketContext,
+)
 from integrations.emulators.base import EmulatorServer
 from integrations.emulators.seed import open_conversation, open_ticket
 
@@ -27,6 +35,10 @@ class Kit:
     touch_item: Callable[[int], None]
     api_prefix: str
     token: str
+    # (id, requester name, requester email, opening message): an item the named customer opened.
+    open_asked: Callable[[int, str | None, str, str], None]
+    agent_reply: Callable[[int, str], None]  # (id, text)
+    customer_reply: Callable[[int, str], None]  # (id, text)
 
 
 def zendesk_kit(zendesk_emu, clock) -> Kit:
@@ -37,6 +49,22 @@ def zendesk_kit(zendesk_emu, clock) -> Kit:
     def open_item(i: int, age: timedelta) -> None:
         open_ticket(zendesk_emu, i, created=clock() - age, breach_at=clock() + timedelta(hours=1))
 
+    def open_asked(i: int, name: str | None, email: str, message: str) -> None:
+        zendesk_emu.add_user(7000 + i, name or email, email, role="end-user")
+        open_ticket(
+            zendesk_emu, i, created=clock() - timedelta(hours=1), breach_at=clock() + timedelta(hours=1)
+        )
+        zendesk_emu.upsert_ticket(id=i, requester_id=7000 + i, assignee_id=501, description=message)
+
+    def agent_reply(i: int, text: str) -> None:
+        clock.advance(minutes=1)
+        zendesk_emu.agent_reply(i, body=text)
+
+    def customer_reply(i: int, text: str) -> None:
+        clock.advance(minutes=1)
+        zendesk_emu.requester_comment(i, body=text)
+
+    zendesk_emu.add_user(501, "Ana Ruiz", "ana@example.com")
     return Kit(
         Source.ZENDESK,
         zendesk_emu,
@@ -53,6 +81,9 @@ def zendesk_kit(zendesk_emu, clock) -> Kit:
         lambda i: zendesk_emu.upsert_ticket(id=i, priority="urgent", updated_at=clock()),
         "/api/v2",
         zendesk_emu.token,
+        open_asked,
+        agent_reply,
+        customer_reply,
     )
 
 
@@ -68,6 +99,21 @@ def intercom_kit(intercom_emu, clock) -> Kit:
     def ts() -> int:
         return int(clock().timestamp())
 
+    def open_asked(i: int, name: str | None, email: str, message: str) -> None:
+        intercom_emu.add_contact(f"c{i}", name, email, role="user" if name else "lead")
+        created = int((clock() - timedelta(hours=1)).timestamp())
+        intercom_emu.upsert_conversation(
+            id=str(i), contact_id=f"c{i}", body=f"<p>{message}</p>", created_at=created, updated_at=created
+        )
+
+    def agent_reply(i: int, text: str) -> None:
+        clock.advance(minutes=1)
+        intercom_emu.admin_reply(i, 901, body=f"<p>{text}</p>")
+
+    def customer_reply(i: int, text: str) -> None:
+        clock.advance(minutes=1)
+        intercom_emu.customer_reply(i, body=f"<p>{text}</p>")
+
     return Kit(
         Source.INTERCOM,
         intercom_emu,
@@ -79,6 +125,9 @@ def intercom_kit(intercom_emu, clock) -> Kit:
         lambda i: intercom_emu.upsert_conversation(id=str(i), priority="priority", updated_at=ts()),
         "/conversations",
         intercom_emu.token,
+        open_asked,
+        agent_reply,
+        customer_reply,
     )
 
 
@@ -227,3 +276,113 @@ def test_server_error_that_persists_raises_helpdesk_error_without_secrets(kit, c
         full_sync(kit.make(), None, clock())
 
     assert kit.token not in str(excinfo.value)
+
+
+# -- get_context ------------------------------------------------------------------------------------
+def test_get_context_names_the_requester_and_quotes_their_opening_message(kit):
+    kit.open_asked(31, "Jo Bloggs", "jo@example.com", "My card was declined twice")
+    helpdesk = kit.make()
+    kit.emulator.reset_log()
+
+    context = helpdesk.get_context("31")
+
+    assert context == TicketContext(requester="Jo Bloggs", last_customer_message="My card was declined twice")
+    # Zendesk: the ticket (requester sideloaded) and one comments page; Intercom: one conversation read.
+    assert len(kit.emulator.calls()) == (2 if kit.source is Source.ZENDESK else 1)
+
+
+def test_get_context_takes_the_newest_customer_message_not_a_later_agent_reply(kit):
+    kit.open_asked(32, "Jo Bloggs", "jo@example.com", "My card was declined")
+    kit.agent_reply(32, "Which card is it?")
+    kit.customer_reply(32, "The   blue\n one, ending 1117")
+    kit.agent_reply(32, "Thanks, looking into it")
+
+    context = kit.make().get_context("32")
+
+    assert context.last_customer_message == "The blue one, ending 1117"
+    assert context.requester == "Jo Bloggs"
+
+
+def test_get_context_of_an_unknown_item_raises_not_found(kit):
+    with pytest.raises(HelpdeskNotFound):
+        kit.make().get_context("999999")
+
+
+def test_get_context_cuts_a_long_message_to_the_limit(kit):
+    kit.open_asked(33, "Jo Bloggs", "jo@example.com", "word " * 1000)
+
+    message = kit.make().get_context("33").last_customer_message
+
+    assert message is not None and len(message) == CUSTOMER_MESSAGE_MAX_CHARS
+    assert message.startswith("word word") and message.endswith("\u2026")
+
+
+def test_get_context_uses_the_email_when_the_customer_has_no_name(intercom_emu, clock):
+    kit = intercom_kit(intercom_emu, clock)
+    kit.open_asked(34, None, "visitor@example.com", "Is anyone there?")
+
+    assert kit.make().get_context("34") == TicketContext("visitor@example.com", "Is anyone there?")
+
+
+def test_get_context_strips_html_from_intercom_bodies(intercom_emu, clock):
+    kit = intercom_kit(intercom_emu, clock)
+    kit.open_asked(35, "Jo Bloggs", "jo@example.com", "x")
+    intercom_emu.customer_reply(
+        35,
+        body='<p>Hello&nbsp;<b>there</b> &amp; thanks</p><p><br></p><p>see <a href="https://x.io">this</a></p>',
+    )
+
+    assert kit.make().get_context("35").last_customer_message == "Hello there & thanks see this"
+
+
+def test_get_context_of_an_outbound_conversation_without_reply_has_no_customer_message(intercom_emu, clock):
+    kit = intercom_kit(intercom_emu, clock)
+    intercom_emu.add_contact("c36", "Jo Bloggs", "jo@example.com")
+    intercom_emu.upsert_conversation(
+        id="36",
+        delivered_as="admin_initiated",
+        admin_assignee_id=901,
+        contact_id="c36",
+        body="<p>Your card</p>",
+    )
+    intercom_emu.admin_reply(36, 901, body="<p>Did it arrive?</p>")
+    helpdesk = kit.make()
+    intercom_emu.reset_log()
+
+    context = helpdesk.get_context("36")
+
+    # The admin's outbound message and follow-up are not the customer's; the name comes from the contact.
+    assert context == TicketContext(requester="Jo Bloggs", last_customer_message=None)
+    assert [r.path for r in intercom_emu.calls()] == ["/conversations/36", "/contacts/c36"]
+    kit.customer_reply(36, "Yes, thanks")
+    intercom_emu.reset_log()
+    assert helpdesk.get_context("36") == TicketContext("Jo Bloggs", "Yes, thanks")
+    assert len(intercom_emu.calls()) == 1  # the reply's author names the customer
+
+
+def test_get_context_ignores_an_intercom_note_and_empty_customer_parts(intercom_emu, clock):
+    kit = intercom_kit(intercom_emu, clock)
+    kit.open_asked(37, "Jo Bloggs", "jo@example.com", "Card declined")
+    kit.customer_reply(37, "Second try failed too")
+    clock.advance(minutes=1)
+    intercom_emu.customer_reply(37, body="<p><br></p>")  # an image-only reply: no text
+    intercom_emu.admin_reply(37, 901, body="<p>Customer is upset</p>", message_type="note")
+
+    assert kit.make().get_context("37").last_customer_message == "Second try failed too"
+
+
+def test_get_context_without_the_requester_user_still_finds_their_comments(zendesk_emu, clock):
+    kit = zendesk_kit(zendesk_emu, clock)
+    open_ticket(zendesk_emu, 38, created=clock() - timedelta(hours=1), breach_at=clock() + timedelta(hours=1))
+    zendesk_emu.upsert_ticket(id=38, requester_id=7777, description="Deleted user wrote this")
+    helpdesk = kit.make()
+    zendesk_emu.reset_log()
+
+    context = helpdesk.get_context("38")
+
+    assert context == TicketContext(requester=None, last_customer_message="Deleted user wrote this")
+    assert [r.path for r in zendesk_emu.calls()] == [
+        "/api/v2/tickets/38.json",
+        "/api/v2/users/7777.json",
+        "/api/v2/tickets/38/comments.json",
+    ]

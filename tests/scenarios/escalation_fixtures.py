@@ -46,6 +46,7 @@ def esc_desk(seeded, slack_emu):
     for user, name in (("U0T2A", "tara"), ("U0T2B", "tom"), ("U0LEGAL", "lena"), ("U0AGENT", "ada")):
         slack_emu.add_user(user, name, email=f"{name}@deskwatch.example")
     zendesk.add_group(900, "Compliance review")
+    intercom.add_team(900, "Compliance review")
     zendesk.add_user(5900, "Tara T2", email="tara@deskwatch.example")
     return zendesk, intercom
 

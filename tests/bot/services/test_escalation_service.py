@@ -8,7 +8,7 @@ from bot.blocks.escalation import Urgency
 from bot.blocks.escalation_modal import EscalationRequest
 from bot.domain.escalation_types import Accept, AckTimeout, Status
 from bot.domain.model import TicketRef
-from tests.scenarios.escalation_fixtures import escalation_config, esc_desk  # noqa: F401
+from tests.scenarios.escalation_fixtures import escalation_config
 
 
 def _open(deps, ref="zd:101", tier=1, by="U0MANAGER"):
@@ -75,3 +75,66 @@ def test_ack_timeout_repings_then_auto_escalates(esc_desk, make_deps, slack_emu,
     assert deps.escalations.run_timers(clock()) == 0
     assert AckTimeout  # imported for readers: the job sends AckTimeout(now)
     assert timedelta
+
+
+def test_a_restart_in_the_middle_of_a_timer_fires_it_once(esc_desk, make_deps, slack_emu, clock):
+    first = make_deps(escalation_config())
+    esc = _open(first).escalation
+    clock.advance(minutes=10)
+    first.store.engine.dispose()  # the process dies; its timer lives in the database
+    second = make_deps(escalation_config(), migrate=False)
+    clock.advance(minutes=5, seconds=1)
+    assert second.escalations.run_timers(clock()) == 1
+    assert second.escalations.run_timers(clock()) == 0  # the same wake-up twice: nothing more
+    replies = [m for m in slack_emu.messages("C0T2") if m.get("thread_ts") == esc.message_ts]
+    assert sum("re-pinged" in m["text"] for m in replies) == 1
+    assert second.escalations.get(esc.id).state.pings == 1
+
+
+def test_lost_note_answer_is_resolved_by_looking_not_by_writing_again(esc_desk, make_deps, slack_emu, clock):
+    zendesk, _ = esc_desk
+    zendesk.lose_response("/api/v2/tickets/101.json", mode="reset", method="PUT")
+    deps = make_deps(escalation_config())
+    esc = _open(deps).escalation
+    deps.outbox.drain(now=clock())
+    # Zendesk stored it and the answer was lost: the note is looked for (found), not written again
+    notes = [c for c in zendesk.comments(101) if c.get("public") is False]
+    assert len(notes) == 1
+    assert deps.outbox.store.get_by_key(f"esc:{esc.id}:write:note").state == "posted"
+    assert len(zendesk.calls("/api/v2/tickets/101.json", method="PUT")) == 1  # never re-sent
+
+
+def test_write_failure_is_told_in_the_thread_and_retried_without_a_second_note(
+    esc_desk, make_deps, slack_emu, clock
+):
+    zendesk, _ = esc_desk
+    zendesk.fail_next("/api/v2/tickets/101.json", status=503, method="PUT", count=2)
+    deps = make_deps(escalation_config())
+    esc = _open(deps).escalation
+    deps.outbox.drain(now=clock())
+    thread = lambda: [m["text"] for m in slack_emu.messages("C0T2") if m.get("thread_ts") == esc.message_ts]  # noqa: E731
+    assert any("write-back failed" in t for t in thread())
+    for _ in range(3):
+        clock.advance(minutes=5)
+        deps.outbox.drain(now=clock())
+    notes = [c for c in zendesk.comments(101) if c.get("public") is False]
+    assert len(notes) == 1
+    assert sum("write-back failed" in t for t in thread()) == 1  # the first failure told, retries audited
+    assert any("internal note added (after 3 attempts)" in t for t in thread())
+    kinds = [e.kind for e in deps.escalations.store.events_of(esc.id)]
+    assert kinds.count("write_failed") == 2 and kinds.count("written_back") == 1
+
+
+def test_solved_ticket_resolves_only_its_open_handoff(esc_desk, make_deps, slack_emu, clock):
+    zendesk, _ = esc_desk
+    deps = make_deps(escalation_config())
+    from jobs.sla import sync_job
+
+    sync_job(deps, clock())
+    esc = _open(deps).escalation
+    other = _open(deps, ref="zd:102").escalation
+    clock.advance(hours=1)
+    zendesk.upsert_ticket(id=101, status="solved")
+    sync_job(deps, clock())
+    assert deps.escalations.get(esc.id).state.status is Status.RESOLVED
+    assert deps.escalations.get(other.id).state.status is Status.OPEN

@@ -858,3 +858,85 @@ def test_delivered_as_is_validated_and_fixed_at_creation(emulator: IntercomEmula
     with pytest.raises(TypeError, match="delivered_as"):
         emulator.upsert_conversation(id="5", source={"delivered_as": "customer_initiated"})
     assert emulator.upsert_conversation(id="5", delivered_as="automated", title="ok")["title"] == "ok"
+
+
+def test_registered_contact_is_the_customer_source_author_and_reply_author(
+    emulator: IntercomEmulator, http: httpx.Client
+) -> None:
+    emulator.add_contact("6762f1571bb69f9f2193bbbb", "Joe Bloggs", "joe@bloggs.com")
+    emulator.upsert_conversation(id="5", contact_id="6762f1571bb69f9f2193bbbb", body="<p>Help</p>")
+    emulator.customer_reply("5", body="<p>Still there?</p>")
+
+    conv = http.get("/conversations/5").json()
+
+    author = {
+        "type": "user",
+        "id": "6762f1571bb69f9f2193bbbb",
+        "name": "Joe Bloggs",
+        "email": "joe@bloggs.com",
+    }
+    assert conv["source"]["author"] == author
+    assert conv["contacts"]["contacts"] == [
+        {"type": "contact", "id": "6762f1571bb69f9f2193bbbb", "external_id": None}
+    ]
+    assert conv["conversation_parts"]["conversation_parts"][0]["author"] == author
+
+
+def test_team_started_conversation_with_a_lead_replies_as_the_lead(
+    emulator: IntercomEmulator, http: httpx.Client
+) -> None:
+    emulator.add_contact("lead-1", None, "visitor@example.com", role="lead")
+    emulator.upsert_conversation(
+        id="5", delivered_as="admin_initiated", admin_assignee_id=2, contact_id="lead-1"
+    )
+    emulator.customer_reply("5", body="<p>Who is this?</p>")
+
+    conv = http.get("/conversations/5").json()
+
+    assert conv["source"]["author"]["type"] == "admin"
+    (part,) = conv["conversation_parts"]["conversation_parts"]
+    assert part["author"] == {"type": "lead", "id": "lead-1", "name": None, "email": "visitor@example.com"}
+
+
+def test_contact_id_must_be_registered_and_is_fixed_at_creation(emulator: IntercomEmulator) -> None:
+    emulator.add_contact("c1", "Jo")
+    emulator.add_contact("c2", "Al")
+    with pytest.raises(ValueError, match="unknown contact"):
+        emulator.upsert_conversation(id="5", contact_id="nobody")
+    emulator.upsert_conversation(id="5", contact_id="c1")
+    emulator.upsert_conversation(id="5", contact_id="c1", title="same contact is fine")
+    with pytest.raises(ValueError, match="fixed at creation"):
+        emulator.upsert_conversation(id="5", contact_id="c2")
+    with pytest.raises(ValueError, match="role"):
+        emulator.add_contact("c3", "Vi", role="visitor")
+
+
+def test_get_contact_has_the_spec_shape_and_unknown_is_404(
+    emulator: IntercomEmulator, http: httpx.Client, sdk: Intercom
+) -> None:
+    emulator.add_contact("c1", "Joe Bloggs", "joe@bloggs.com")
+    emulator.upsert_conversation(id="5")
+
+    body = http.get("/contacts/c1").json()
+    default = sdk.contacts.find("contact-5")
+    missing = http.get("/contacts/nobody")
+
+    assert (body["type"], body["id"], body["role"], body["name"], body["email"]) == (
+        "contact",
+        "c1",
+        "user",
+        "Joe Bloggs",
+        "joe@bloggs.com",
+    )
+    assert {
+        "workspace_id",
+        "external_id",
+        "phone",
+        "tags",
+        "companies",
+        "location",
+        "custom_attributes",
+    } <= set(body)
+    assert (default.id, default.role, default.name) == ("contact-5", "user", "Customer")
+    assert missing.status_code == 404
+    assert missing.json()["errors"] == [{"code": "not_found", "message": "User Not Found"}]

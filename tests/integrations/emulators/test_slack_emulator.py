@@ -1158,3 +1158,166 @@ def test_unissued_response_url_is_404(emu: SlackEmulator) -> None:
     response = requests.post(f"{emu.url}/response/never-issued", json={"text": "x"}, timeout=5)
 
     assert response.status_code == 404
+
+
+# -- user groups and DMs (slack_directory.py) ------------------------------------------------------
+def test_usergroups_users_list_returns_the_members_in_order_and_counts_calls(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    emu.add_usergroup("S0TIER2", ["U0BEA", "U0ALI", "W0EXT"])
+
+    response = client.usergroups_users_list(usergroup="S0TIER2")
+
+    assert response.data == {"ok": True, "users": ["U0BEA", "U0ALI", "W0EXT"]}
+    assert response.headers["x-accepted-oauth-scopes"] == "usergroups:read"
+    assert len(emu.calls("/api/usergroups.users.list")) == 1
+
+
+def test_usergroups_users_list_of_an_unknown_group_is_no_such_subteam(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        client.usergroups_users_list(usergroup="S0NOPE")
+
+    assert slack_error(excinfo) == {"ok": False, "error": "no_such_subteam"}
+
+
+def test_usergroups_users_list_of_a_disabled_group_needs_include_disabled(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    emu.add_usergroup("S0OLD", ["U0BEA"], disabled=True)
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.usergroups_users_list(usergroup="S0OLD")
+
+    assert slack_error(excinfo)["error"] == "no_such_subteam"
+    assert client.usergroups_users_list(usergroup="S0OLD", include_disabled=True)["users"] == ["U0BEA"]
+
+
+def test_usergroups_users_list_without_usergroups_read_is_missing_scope() -> None:
+    with SlackEmulator(scopes=("chat:write",)) as emu:
+        emu.add_usergroup("S0TIER2", ["U0BEA"])
+        with pytest.raises(SlackApiError) as excinfo:
+            WebClient(token=emu.token, base_url=emu.api_url).usergroups_users_list(usergroup="S0TIER2")
+
+    assert (slack_error(excinfo)["error"], slack_error(excinfo)["needed"]) == (
+        "missing_scope",
+        "usergroups:read",
+    )
+
+
+def test_add_usergroup_refuses_ids_that_are_not_slack_ids(emu: SlackEmulator) -> None:
+    with pytest.raises(ValueError):
+        emu.add_usergroup("T0TEAM", ["U0BEA"])
+    with pytest.raises(ValueError):
+        emu.add_usergroup("S0TIER2", ["bea@example.com"])
+
+
+def test_conversations_open_gives_a_stable_dm_and_says_already_open_the_second_time(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    first = client.conversations_open(users=AGENT)
+    second = client.conversations_open(users=AGENT)
+    resumed = client.conversations_open(channel=first["channel"]["id"])
+
+    dm = emu.dm_channel(AGENT)
+    assert dm.startswith("D")
+    assert first.data == {"ok": True, "channel": {"id": dm}}
+    assert second.data == {"ok": True, "no_op": True, "already_open": True, "channel": {"id": dm}}
+    assert resumed["channel"]["id"] == dm
+
+
+def test_conversations_open_with_return_im_gives_the_im_object(emu: SlackEmulator, client: WebClient) -> None:
+    channel = client.conversations_open(users=AGENT, return_im=True)["channel"]
+
+    assert (channel["id"], channel["is_im"], channel["user"], channel["is_open"]) == (
+        emu.dm_channel(AGENT),
+        True,
+        AGENT,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"users": "U0NOBODY"}, "user_not_found"),
+        ({"return_im": True}, "users_list_not_supplied"),  # the SDK itself refuses a call without both
+        ({"channel": "D0NOPE"}, "channel_not_found"),
+        ({"channel": CHANNEL}, "method_not_supported_for_channel_type"),
+    ],
+)
+def test_conversations_open_errors(client: WebClient, kwargs: dict[str, Any], error: str) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        client.api_call("conversations.open", json=kwargs)
+
+    assert slack_error(excinfo) == {"ok": False, "error": error}
+
+
+def test_conversations_open_without_im_write_is_missing_scope() -> None:
+    with (
+        SlackEmulator(users=(AGENT,), scopes=("chat:write",)) as emu,
+        pytest.raises(SlackApiError) as excinfo,
+    ):
+        WebClient(token=emu.token, base_url=emu.api_url).conversations_open(users=AGENT)
+
+    assert (slack_error(excinfo)["error"], slack_error(excinfo)["needed"]) == ("missing_scope", "im:write")
+
+
+def test_post_to_a_user_id_lands_in_the_dm_and_answers_with_the_d_channel(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    metadata = {"event_type": "deskwatch_handoff", "event_payload": {"escalation": 7}}
+
+    posted = client.chat_postMessage(channel=AGENT, text="You have a handoff", metadata=metadata)
+
+    dm = emu.dm_channel(AGENT)
+    assert posted["channel"] == dm
+    assert [m["text"] for m in emu.messages(channel=dm)] == ["You have a handoff"]
+    assert client.conversations_open(users=AGENT)["already_open"] is True  # posting opened it
+    history = client.conversations_history(channel=dm, include_all_metadata=True)
+    assert [(m["ts"], m["metadata"]) for m in history["messages"]] == [(posted["ts"], metadata)]
+
+
+def test_post_to_a_dm_channel_id_after_opening_it(emu: SlackEmulator, client: WebClient) -> None:
+    dm = client.conversations_open(users=AGENT)["channel"]["id"]
+
+    posted = client.chat_postMessage(channel=dm, text="Please take zd:101")
+    client.chat_update(channel=dm, ts=posted["ts"], text="Please take zd:101 (updated)")
+
+    assert posted["channel"] == dm
+    assert [m["text"] for m in emu.messages(channel=dm)] == ["Please take zd:101 (updated)"]
+
+
+def test_post_to_an_unknown_user_or_unopened_dm_is_channel_not_found(client: WebClient) -> None:
+    for channel in ("U0NOBODY", "D0AGENT"):
+        with pytest.raises(SlackApiError) as excinfo:
+            client.chat_postMessage(channel=channel, text="hi")
+        assert slack_error(excinfo)["error"] == "channel_not_found"
+
+
+def test_dm_history_needs_im_history() -> None:
+    scopes = ("chat:write", "im:write", "channels:history", "groups:history")
+    with SlackEmulator(users=(AGENT,), scopes=scopes) as emu:
+        client = WebClient(token=emu.token, base_url=emu.api_url)
+        dm = client.chat_postMessage(channel=AGENT, text="hi")["channel"]
+        with pytest.raises(SlackApiError) as excinfo:
+            client.conversations_history(channel=dm)
+
+    assert (slack_error(excinfo)["error"], slack_error(excinfo)["needed"]) == ("missing_scope", "im:history")
+
+
+def test_default_scopes_include_im_history(emu: SlackEmulator) -> None:
+    assert {"im:write", "im:history", "usergroups:read", "users:read.email"} <= set(emu.scopes)
+
+
+def test_users_info_of_an_added_user_shows_name_and_email(emu: SlackEmulator, client: WebClient) -> None:
+    emu.add_user("U0TIER2", "Bea Tier", email="bea@acme.test")
+
+    user = client.users_info(user="U0TIER2")["user"]
+
+    assert (user["name"], user["real_name"], user["profile"]["email"]) == (
+        "Bea Tier",
+        "Bea Tier",
+        "bea@acme.test",
+    )

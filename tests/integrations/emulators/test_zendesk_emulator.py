@@ -757,3 +757,82 @@ def test_helpers_refuse_unknown_tickets_and_times_before_updated_at(
         emu.requester_comment(404)
     with pytest.raises(ValueError, match="before its updated_at"):
         emu.agent_reply(2, at=clock() - timedelta(minutes=1))
+
+
+def test_comments_start_with_the_description_by_the_requester_then_replies_in_order(
+    emu: ZendeskEmulator, clock: FakeClock
+) -> None:
+    emu.upsert_ticket(
+        id=1, subject="Card declined", description="My card fails", requester_id=601, assignee_id=501
+    )
+    clock.advance(minutes=5)
+    emu.agent_reply(1, body="Which card?")
+    clock.advance(minutes=5)
+    emu.requester_comment(1, body="The blue one")
+
+    asc = get(emu, "tickets/1/comments.json").json()
+    desc = get(emu, "tickets/1/comments.json", sort_order="desc").json()
+
+    assert [(c["author_id"], c["body"], c["public"]) for c in asc["comments"]] == [
+        (601, "My card fails", True),
+        (501, "Which card?", True),
+        (601, "The blue one", True),
+    ]
+    assert [c["body"] for c in desc["comments"]] == ["The blue one", "Which card?", "My card fails"]
+    assert all(isinstance(c["author_id"], int) and isinstance(c["id"], int) for c in asc["comments"])
+    ids = [c["id"] for c in asc["comments"]]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert asc["comments"][1]["plain_body"] == "Which card?"
+    assert asc["comments"][1]["html_body"] == '<div class="zd-comment" dir="auto"><p>Which card?</p></div>'
+    assert asc["comments"][0]["via"]["channel"] == "web" and asc["count"] == 3
+    assert [c["body"] for c in emu.all_comments(1)] == ["My card fails", "Which card?", "The blue one"]
+    assert emu.comments(1) == []  # only the ones posted through the API
+
+
+def test_agent_reply_without_an_assignee_is_by_the_api_user(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined", requester_id=601)
+
+    emu.agent_reply(1)
+    emu.agent_reply(1, author_id=501, body="Second")
+
+    comments = get(emu, "tickets/1/comments.json").json()["comments"]
+    me = get(emu, "users/me.json").json()["user"]
+    assert [c["author_id"] for c in comments] == [601, me["id"], 501]
+    assert comments[0]["body"] == "Card declined"  # no description: the subject stands in
+
+
+def test_comments_page_newest_first_with_next_page_links(emu: ZendeskEmulator) -> None:
+    emu.upsert_ticket(id=1, subject="Card declined", requester_id=601)
+    for n in range(3):
+        emu.requester_comment(1, body=f"again {n}")
+
+    first = get(emu, "tickets/1/comments.json", sort_order="desc", per_page=2).json()
+    second = requests.get(first["next_page"], auth=(f"{emu.email}/token", emu.token), timeout=5).json()
+
+    assert [c["body"] for c in first["comments"]] == ["again 2", "again 1"]
+    assert [c["body"] for c in second["comments"]] == ["again 0", "Card declined"]
+    assert second["next_page"] is None
+
+
+def test_show_user_returns_the_user_and_404_for_unknown(emu: ZendeskEmulator) -> None:
+    shown = get(emu, "users/601.json")
+    missing = get(emu, "users/999.json")
+
+    assert shown.status_code == 200
+    user = shown.json()["user"]
+    assert (user["id"], user["name"], user["email"], user["role"]) == (
+        601,
+        "Customer",
+        "customer@example.com",
+        "end-user",
+    )
+    assert user["url"].endswith("/api/v2/users/601.json")
+    assert missing.status_code == 404 and missing.json()["error"] == "RecordNotFound"
+
+
+def test_show_user_through_zenpy(emu: ZendeskEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENPY_FORCE_SCHEME", "http")
+    monkeypatch.setenv("ZENPY_FORCE_NETLOC", emu.url.removeprefix("http://"))
+    client = Zenpy(subdomain="x", email=emu.email, token=emu.token, disable_cache=True)
+
+    assert client.users(id=601).name == "Customer"
