@@ -82,6 +82,11 @@ def open_prompt(body: dict, action: dict, respond, client, deps) -> None:
     if esc.state.status in (Status.ESCALATED, Status.RESOLVED):
         _ephemeral(respond, ":no_entry: This handoff is closed; nothing to do here.")
         return
+    policy = deps.escalations.policy()
+    if kind is EscalationViews.FURTHER and esc.state.tier + 1 >= len(policy.tiers):
+        name = policy.tiers[esc.state.tier].name
+        _ephemeral(respond, f":no_entry: {name} is the last tier: there is nowhere further to escalate")
+        return
     if kind is not EscalationViews.INFO_ADDED and not deps.escalations.may_act(esc, user):
         tier = deps.escalations.policy().tiers[esc.state.tier].name
         _ephemeral(respond, f":no_entry: only {tier} responders or a manager can do that; ask in the thread")

@@ -156,10 +156,13 @@ class ThreadStepPurpose(_Base):
             time_to_accept=_seconds(p.get("tta_s")),
             time_to_resolve=_seconds(p.get("ttr_s")),
         )
-        return Prepared(
-            method="chat.postMessage",
-            args={"channel": channel, "thread_ts": ts, "text": message.text, "blocks": message.blocks},
-        )
+        args = {"channel": channel, "thread_ts": ts, "text": message.text, "blocks": message.blocks}
+        if step in _BROADCAST:
+            args["reply_broadcast"] = True  # a passed deadline or an unanswered last tier: the channel sees it
+        return Prepared(method="chat.postMessage", args=args)
+
+
+_BROADCAST = frozenset({ThreadStep.DUE_PASSED, ThreadStep.ACK_EXHAUSTED, ThreadStep.WRITE_BACK_GAVE_UP})
 
 
 class NeedInfoDmPurpose(_Base):

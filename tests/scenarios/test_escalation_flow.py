@@ -20,7 +20,7 @@ from bot.blocks.ids import (
     SlaActions,
 )
 from bot.blocks.metadata import AlertButtonValue, EscalationButtonValue
-from bot.domain.escalation_types import Status
+from bot.domain.escalation_types import RequestInfo, Status
 from jobs.sla import scan, sync_job
 from tests.helpers.slack_requests import (
     block_action,
@@ -403,3 +403,51 @@ def test_solved_upstream_closes_the_handoff_with_its_times(esc_bot, esc_desk, sl
     assert (
         "Resolved upstream" in status and "time to accept 4m" in status and "time to resolve 3h 4m" in status
     )
+
+
+def test_info_added_button_restarts_the_clock_and_last_tier_cannot_go_further(esc_bot, slack_emu, clock):
+    deps = esc_bot.deps
+    esc, _ = _open_handoff(esc_bot, slack_emu, "zd:101", tier=2)
+    deps.escalations.act(esc.id, RequestInfo(user="U0LEGAL", question="KYC file?", at=clock()))
+    _press(
+        esc_bot,
+        slack_emu,
+        esc,
+        EscalationActions.INFO_ADDED,
+        "U0MANAGER",
+        trigger_id=slack_emu.issue_trigger_id(),
+    )
+    prompt = wait_for(
+        lambda: next(
+            (v for v in slack_emu.views() if v.get("callback_id") == EscalationViews.INFO_ADDED), None
+        ),
+        what="info prompt",
+    )
+    empty = {
+        EscalationPromptIds.BLOCK: {EscalationPromptIds.INPUT: {"type": "plain_text_input", "value": " "}}
+    }
+    resp = view_submission(
+        esc_bot.events_url, secret=esc_bot.secret, user_id="U0MANAGER", view=prompt, values=empty
+    )
+    assert resp.json()["response_action"] == "errors"
+    values = {
+        EscalationPromptIds.BLOCK: {
+            EscalationPromptIds.INPUT: {"type": "plain_text_input", "value": "Uploaded"}
+        }
+    }
+    view_submission(
+        esc_bot.events_url, secret=esc_bot.secret, user_id="U0MANAGER", view=prompt, values=values
+    )
+    wait_for(lambda: deps.escalations.get(esc.id).state.status is Status.OPEN, what="info added")
+
+    name = _press(
+        esc_bot,
+        slack_emu,
+        esc,
+        EscalationActions.ESCALATE_FURTHER,
+        "U0LEGAL",
+        trigger_id=slack_emu.issue_trigger_id(),
+    )
+    told = wait_for(lambda: [r for r in slack_emu.responses() if r["_name"] == name], what="refusal")
+    assert "Compliance is the last tier" in told[0]["text"]
+    assert not any(v.get("callback_id") == EscalationViews.FURTHER for v in slack_emu.views())

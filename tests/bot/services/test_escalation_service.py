@@ -138,3 +138,74 @@ def test_solved_ticket_resolves_only_its_open_handoff(esc_desk, make_deps, slack
     sync_job(deps, clock())
     assert deps.escalations.get(esc.id).state.status is Status.RESOLVED
     assert deps.escalations.get(other.id).state.status is Status.OPEN
+
+
+def test_two_accepts_at_the_same_moment_give_one_owner(esc_desk, make_deps, slack_emu, clock):
+    import threading
+
+    deps = make_deps(escalation_config())
+    esc = _open(deps).escalation
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def press(user):
+        barrier.wait()
+        outcomes[user] = deps.escalations.act(esc.id, Accept(user=user, at=clock()))
+
+    threads = [threading.Thread(target=press, args=(u,)) for u in ("U0T2A", "U0T2B")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    owner = deps.escalations.get(esc.id).state.owner
+    assert owner in ("U0T2A", "U0T2B")
+    loser = "U0T2B" if owner == "U0T2A" else "U0T2A"
+    assert outcomes[owner].refusal is None
+    assert f"already accepted by <@{owner}>" in outcomes[loser].refusal.message
+    kinds = [e.kind for e in deps.escalations.store.events_of(esc.id)]
+    assert kinds.count("accepted") == 1 and kinds.count("refused") == 1
+
+
+def test_user_group_responders_are_resolved_once_and_may_accept(esc_desk, make_deps, slack_emu, clock):
+    slack_emu.add_usergroup("S0T2ONCALL", ["U0T2B"])
+    deps = make_deps(escalation_config(T2={"responders": ["S0T2ONCALL"]}))
+    esc = _open(deps).escalation
+    post = next(m for m in slack_emu.messages("C0T2") if m["ts"] == esc.message_ts)
+    assert "<!subteam^S0T2ONCALL>" in repr(post["blocks"])
+    refused = deps.escalations.act(esc.id, Accept(user="U0T2A", at=clock()))
+    assert refused.refusal is not None
+    accepted = deps.escalations.act(esc.id, Accept(user="U0T2B", at=clock()))
+    assert accepted.refusal is None
+    assert len(slack_emu.calls("/api/usergroups.users.list")) == 1  # cached
+
+
+def test_tier_due_warns_then_alerts_in_the_channel(esc_desk, make_deps, slack_emu, clock):
+    deps = make_deps(escalation_config())
+    esc = _open(deps, tier=2).escalation
+    deps.escalations.act(esc.id, Accept(user="U0LEGAL", at=clock()))
+    clock.advance(hours=23, seconds=1)  # due 24h: warned an hour before (a quarter of it, at most 1h)
+    assert deps.escalations.run_timers(clock()) == 1
+    clock.advance(hours=1)
+    assert deps.escalations.run_timers(clock()) == 1
+    deps.outbox.drain(now=clock())
+    replies = [m for m in slack_emu.messages("C0COMPLIANCE") if m.get("thread_ts") == esc.message_ts]
+    texts = [m["text"] for m in replies]
+    assert sum("deadline approaching" in t for t in texts) == 1
+    passed = [m for m in replies if "deadline passed" in m["text"]]
+    assert len(passed) == 1 and passed[0]["reply_broadcast"] is True and "<@U0LEGAL>" in repr(passed[0])
+    assert deps.escalations.run_timers(clock()) == 0
+
+
+def test_intercom_write_failure_is_retried_without_a_second_note(esc_desk, make_deps, slack_emu, clock):
+    _, intercom = esc_desk
+    intercom.fail_next("/conversations/9001/reply", status=500, method="POST")
+    deps = make_deps(escalation_config())
+    esc = _open(deps, ref="ic:9001").escalation
+    deps.outbox.drain(now=clock())
+    clock.advance(minutes=5)
+    deps.outbox.drain(now=clock())
+    parts = intercom.conversation(9001)["conversation_parts"]["conversation_parts"]
+    notes = [p for p in parts if p["part_type"] == "note"]
+    assert len(notes) == 1 and f"deskwatch:esc:{esc.id}:note" in notes[0]["body"]
+    replies = [m["text"] for m in slack_emu.messages("C0T2") if m.get("thread_ts") == esc.message_ts]
+    assert any("write-back failed" in t for t in replies) and any("internal note added" in t for t in replies)
