@@ -58,3 +58,30 @@ def test_scheduled_bodies_use_the_injected_clock(seeded, slack_emu, make_deps, d
 
     assert len(slack_emu.messages()) == 7
     assert all(a.decided_at == clock() for a in deps.store.all_alerts())
+
+
+def test_escalation_timers_run_from_the_scheduler_when_escalations_are_configured(
+    esc_desk, slack_emu, make_deps, clock
+):
+    from bot.blocks.escalation import Urgency
+    from bot.blocks.escalation_modal import EscalationRequest
+    from bot.domain.model import TicketRef
+    from jobs.scheduler import ESCALATION_JOB_ID, _run_escalation_timers
+    from tests.scenarios.escalation_fixtures import escalation_config
+
+    deps = make_deps(escalation_config())
+    jobs = {
+        job.id: job for job in build_scheduler(deps, scheduler=BackgroundScheduler(timezone="UTC")).get_jobs()
+    }
+    assert ESCALATION_JOB_ID in jobs and jobs[ESCALATION_JOB_ID].trigger.interval.total_seconds() == 10
+    ref = TicketRef.parse("zd:101")
+    request = EscalationRequest(ref, 1, "bug", "needs", "tried", Urgency.NORMAL)
+    esc = deps.escalations.open(
+        request, chain=None, by="U0MANAGER", ticket=deps.tickets.summary(ref, now=clock())
+    )
+    clock.advance(minutes=15, seconds=1)
+
+    _run_escalation_timers(deps)  # the scheduled body reads the injected clock
+
+    assert deps.escalations.get(esc.escalation.id).state.pings == 1
+    assert any("re-pinged" in m["text"] for m in slack_emu.messages("C0T2") if m.get("thread_ts"))
