@@ -50,7 +50,7 @@ from bot.services.sla import SlaService
 from bot.services.slack_directory import AgentDirectory, SlackDirectory
 from bot.services.sweep import BACKLOG_PURPOSE, GROUP_PURPOSE, DeadlineSweep
 from bot.services.sync import SyncService
-from bot.services.ticket_summary import TicketLookup
+from bot.services.ticket_summary import TicketLookup, live_fields
 from bot.store.alerts import ALERT_PURPOSE, ALERT_UPDATE_PURPOSE
 from bot.store.db import make_engine, upgrade
 from bot.store.escalations import EscalationStore
@@ -208,6 +208,7 @@ def build_deps(
     outbox.register(GROUP_UPDATE_PURPOSE, AlertGroupUpdatePurpose(store=store, sla=sla, outbox=outbox_store))
     outbox.register(BACKLOG_PURPOSE, BacklogPurpose(store=store, sla=sla, refresher=refresher))
     directory = SlackDirectory(slack=slack, clock=clock)
+    tickets = TicketLookup(helpdesks=helpdesks, sla=sla)
     escalations = EscalationService(
         store=EscalationStore(engine),
         outbox=outbox,
@@ -215,6 +216,7 @@ def build_deps(
         directory=directory,
         metrics=metrics,
         clock=clock,
+        live_ticket=live_fields(store, tickets),
     )
     _register_escalation_purposes(
         outbox, escalations, outbox_store, helpdesks, directory, slack, policy, clock
@@ -237,7 +239,7 @@ def build_deps(
         sweep=sweep,
         outbox=outbox,
         escalations=escalations,
-        tickets=TicketLookup(helpdesks=helpdesks, sla=sla),
+        tickets=tickets,
         directory=directory,
         clock=clock,
     )

@@ -96,9 +96,15 @@ def _progress_printer():
 # -- config --------------------------------------------------------------------------------------
 @config_cli.command("check")
 def config_check() -> None:
-    """Validate the YAML and environment, then test each credential with one identity call."""
+    """Validate the YAML and environment, test each credential with one identity call, then check every
+    configured channel (alerts and escalation tiers) and every responder user group in Slack."""
     from bot.app import build_helpdesks, build_slack_client
-    from bot.services.channel_check import check_channels, configured_channels
+    from bot.services.channel_check import (
+        check_channels,
+        check_usergroups,
+        configured_channels,
+        configured_usergroups,
+    )
     from bot.services.credentials import check_credentials
 
     settings, config = load_all()
@@ -110,11 +116,22 @@ def config_check() -> None:
             typer.echo(f"  {check.line()}")
             if not check.ok:
                 problems.append(f"channel {check.channel} ({check.used_by}): {check.detail}")
+        groups = configured_usergroups(config)
+        if groups:
+            typer.echo("Slack user groups:")
+            for group in check_usergroups(slack, groups):
+                typer.echo(f"  {group.line()}")
+                if not group.ok:
+                    problems.append(f"user group {group.group} ({group.used_by}): {group.detail}")
     problems += _outbox_warnings(settings)
     if problems:
         _fail_config(problems)
     teams = ", ".join(t.name for t in config.teams) or "none"
     typer.echo(f"Configuration OK: {settings.deskwatch_config} (teams: {teams})")
+    if config.escalation is not None:
+        tiers = " -> ".join(t.name for t in config.escalation.tiers)
+        reasons = len(config.escalation.reasons)
+        typer.echo(f"Escalation OK: tiers {tiers}; {reasons} reason{'' if reasons == 1 else 's'}")
     typer.echo(f"Helpdesks polled: {', '.join(s.label for s in build_helpdesks(settings)) or 'none'}")
 
 

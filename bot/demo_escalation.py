@@ -101,7 +101,7 @@ def play_escalation(deps, slack, zendesk, clock: ShiftedClock, show: Callable[[]
     out(f"Zendesk zd:102 now has {len(notes)} internal note(s), group 900, assignee {assignee}.")
     out(
         f"The whole handoff, two tiers from open to resolved: {_cost(slack, slack_before)} Slack and "
-        f"{_cost(zendesk, zendesk_before)} Zendesk API calls (sync reads not counted)."
+        f"{_cost(zendesk, zendesk_before)} Zendesk API calls (with the sync that saw it solved)."
     )
 
 

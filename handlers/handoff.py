@@ -87,6 +87,9 @@ def open_prompt(body: dict, action: dict, respond, client, deps) -> None:
         name = policy.tiers[esc.state.tier].name
         _ephemeral(respond, f":no_entry: {name} is the last tier: there is nowhere further to escalate")
         return
+    if kind is EscalationViews.INFO_ADDED and user != esc.state.opened_by and user not in policy.managers:
+        _ephemeral(respond, ":no_entry: only the person who escalated (or a manager) can add the information")
+        return
     if kind is not EscalationViews.INFO_ADDED and not deps.escalations.may_act(esc, user):
         tier = deps.escalations.policy().tiers[esc.state.tier].name
         _ephemeral(respond, f":no_entry: only {tier} responders or a manager can do that; ask in the thread")
@@ -147,5 +150,14 @@ def register(app: App) -> None:
         app.action(action_id)(ack=ack_only, lazy=[lazy(open_prompt)])
     for kind in (EscalationViews.NEED_INFO, EscalationViews.INFO_ADDED, EscalationViews.FURTHER):
         app.view_submission(kind.value)(ack=ack_prompt, lazy=[lazy(submit_prompt)])
-    # Thread replies: Bolt's message listener sees every message the bot may read; most return at once.
-    app.event({"type": "message", "subtype": None})(ack=ack_only, lazy=[lazy(thread_reply)])
+    # Thread replies: Bolt sees every message the bot may read; the matcher drops the rest without work.
+    app.event({"type": "message", "subtype": None}, matchers=[_is_thread_reply])(
+        ack=ack_only, lazy=[lazy(thread_reply)]
+    )
+
+
+def _is_thread_reply(event: dict) -> bool:
+    """Only human replies inside a thread can answer a handoff: everything else is acked and dropped."""
+    return (
+        bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts") and not event.get("bot_id")
+    )

@@ -127,6 +127,12 @@ def apply(state: Escalation, event: Event, policy: EscalationPolicy) -> Transiti
         return _refuse(state, event, refusal)
     tier = policy.tiers[state.tier]
     user = event.user
+    if isinstance(event, InfoAdded) and user != state.opened_by and user not in policy.managers:
+        refusal = Refusal(
+            RefusalCode.NOT_AUTHORISED,
+            "only the person who escalated (or a manager) can add the information that was asked for",
+        )
+        return _refuse(state, event, refusal)
     if not isinstance(event, InfoAdded) and user != state.owner and not policy.may_act(tier, user):
         refusal = Refusal(
             RefusalCode.NOT_AUTHORISED,
@@ -280,6 +286,7 @@ def _on_timer(state: Escalation, at: datetime, policy: EscalationPolicy) -> Tran
         deadline = add_business_time(tier.calendar, at, tier.ack_within)
         state = replace(state, pings=pings, rr_next=cursor, ack_deadline=deadline)
         effects.append(PingResponders(state.tier, mentions, pings))
+        effects.append(UpdateMessage(state.tier, state.status, state.owner))  # "Accept by" moved on
         audits.append(_audit(state, "re_pinged", None, at, attempt=pings, mentions=list(mentions)))
         return Transition(state, tuple(effects), tuple(audits))
     waited = format_duration(at - state.opened_at)

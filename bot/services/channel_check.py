@@ -1,6 +1,8 @@
-"""`deskwatch config check`, Slack channels: can the bot post in each configured channel and read its
-history? Reading matters for exactly-once: a post whose answer was lost is looked up in the history
-before anything is sent again, so a channel the bot cannot read holds such a post back."""
+"""`deskwatch config check`, Slack channels: can the bot post in each configured channel (alert channels
+and escalation tier channels) and read its history? Reading matters for exactly-once: a post whose
+answer was lost is looked up in the history before anything is sent again, so a channel the bot cannot
+read holds such a post back. Escalation responders given as user groups (S...) must resolve with
+usergroups.users.list, or nobody in them can accept a handoff."""
 
 from __future__ import annotations
 
@@ -28,7 +30,62 @@ def configured_channels(config) -> list[tuple[str, str]]:
     users: dict[str, list[str]] = {config.alerts.channel: ["default alerts channel"]}
     for team in config.teams:
         users.setdefault(team.channel, []).append(f"team {team.name}")
+    for tier in config.escalation.tiers if config.escalation is not None else ():
+        if tier.channel:
+            users.setdefault(tier.channel, []).append(f"escalation tier {tier.name}")
     return [(channel, ", ".join(names)) for channel, names in users.items()]
+
+
+def configured_usergroups(config) -> list[tuple[str, str]]:
+    """Every user group (S...) named as escalation responders, with the tiers naming it."""
+    users: dict[str, list[str]] = {}
+    for tier in config.escalation.tiers if config.escalation is not None else ():
+        for responder in dict.fromkeys(tier.responders):
+            if responder.startswith("S"):
+                users.setdefault(responder, []).append(f"escalation tier {tier.name}")
+    return [(group, ", ".join(names)) for group, names in users.items()]
+
+
+@dataclass(frozen=True)
+class UsergroupCheck:
+    group: str
+    used_by: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        mark = "ok " if self.ok else "FIX"
+        return f"{mark} {self.group} ({self.used_by}): {self.detail}"
+
+
+def check_usergroups(slack: WebClient, groups: Iterable[tuple[str, str]]) -> list[UsergroupCheck]:
+    """One usergroups.users.list per responder group, given as (group id, who uses it)."""
+    return [_check_group(slack, group, used_by) for group, used_by in groups]
+
+
+def _check_group(slack: WebClient, group: str, used_by: str) -> UsergroupCheck:
+    def bad(detail: str) -> UsergroupCheck:
+        return UsergroupCheck(group, used_by, False, detail)
+
+    try:
+        response = slack.usergroups_users_list(usergroup=group)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "missing_scope":
+            return bad(f"usergroups.users.list refused ({error}): add the usergroups:read scope")
+        if error == "no_such_subteam":
+            return bad(
+                f"usergroups.users.list refused ({error}): no such user group, or it is disabled; "
+                "check the id (a user group's ID, like S0123ABCD)"
+            )
+        return bad(f"usergroups.users.list refused ({error})")
+    except OSError as exc:
+        return bad(f"Slack unreachable ({type(exc).__name__})")
+    members = [u for u in response.get("users") or () if isinstance(u, str)]
+    if not members:
+        return bad("the user group has no members: nobody in it can accept a handoff")
+    plural = "" if len(members) == 1 else "s"
+    return UsergroupCheck(group, used_by, True, f"resolves to {len(members)} member{plural}")
 
 
 def granted_scopes(slack: WebClient) -> set[str] | None:

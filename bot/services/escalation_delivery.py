@@ -158,7 +158,7 @@ class ThreadStepPurpose(_Base):
         )
         args = {"channel": channel, "thread_ts": ts, "text": message.text, "blocks": message.blocks}
         if step in _BROADCAST:
-            args["reply_broadcast"] = True  # a passed deadline or an unanswered last tier: the channel sees it
+            args["reply_broadcast"] = True  # a passed deadline, an unanswered last tier: the channel sees it
         return Prepared(method="chat.postMessage", args=args)
 
 

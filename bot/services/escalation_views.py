@@ -43,11 +43,19 @@ class EscalationViews:
     """Renders from the stored row; `policy` is the service's (user groups resolved, cached)."""
 
     def __init__(
-        self, *, config: AppConfig, store: EscalationStore, policy: Callable[[], EscalationPolicy]
+        self,
+        *,
+        config: AppConfig,
+        store: EscalationStore,
+        policy: Callable[[], EscalationPolicy],
+        live_ticket: Callable[[TicketRef, datetime], dict[str, Any] | None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.policy = policy
+        # The ticket as the last sync stored it (assignee, priority, SLA now), over the snapshot taken when
+        # it was escalated: a handoff shown hours later must not claim a stale assignee or SLA.
+        self.live_ticket = live_ticket
 
     def tz(self, tier: int) -> ZoneInfo:
         tiers = self.config.escalation.tiers if self.config.escalation else []
@@ -68,9 +76,12 @@ class EscalationViews:
         if state.status is Status.ESCALATED and state.tier + 1 < len(policy.tiers):
             escalated_to = policy.tiers[state.tier + 1].name
         urgency = context.get("urgency")
+        ticket = dict(context.get("ticket") or {})
+        if self.live_ticket is not None:
+            ticket.update(self.live_ticket(state.ref, now) or {})
         return HandoffView(
             escalation_id=esc.id,
-            ticket=summary_from_context(state.ref, context.get("ticket") or {}),
+            ticket=summary_from_context(state.ref, ticket),
             tier_name=tier.name,
             reason=state.reason,
             urgency=Urgency(urgency) if urgency in {u.value for u in Urgency} else Urgency.NORMAL,

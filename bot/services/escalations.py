@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -29,7 +30,7 @@ from bot.domain.escalation_types import (
     ResolvedUpstream,
     Transition,
 )
-from bot.domain.model import DomainError, HelpdeskItem
+from bot.domain.model import DomainError, HelpdeskItem, TicketRef
 from bot.metrics import Metrics
 from bot.services.escalation_effects import POST_PURPOSE, transition_effects
 from bot.services.escalation_views import EscalationViews, summary_to_context
@@ -65,6 +66,7 @@ class EscalationService:
         directory: SlackDirectory,
         metrics: Metrics,
         clock: Callable[[], datetime],
+        live_ticket: Callable[[TicketRef, datetime], dict[str, Any] | None] | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -72,7 +74,7 @@ class EscalationService:
         self.directory = directory
         self.metrics = metrics
         self.clock = clock
-        self.views = EscalationViews(config=config, store=store, policy=self.policy)
+        self.views = EscalationViews(config=config, store=store, policy=self.policy, live_ticket=live_ticket)
 
     # -- policy ----------------------------------------------------------------------------------
     @property

@@ -71,3 +71,21 @@ class TicketLookup:
 
         soonest = min(deadlines, key=lambda d: d.due_at)
         return f"{metric_label(soonest.metric)} {due_phrase(soonest.due_at, now)}"
+
+
+def live_fields(store, lookup: TicketLookup):
+    """`(ref, now) -> fields` from the synced copy of the ticket (a database read, no helpdesk call)."""
+
+    def fields(ref: TicketRef, now: datetime) -> dict | None:
+        item = store.get_item(ref)
+        if item is None:
+            return None
+        assignee = item.assignee_name or (None if item.assignee_id is None else f"#{item.assignee_id}")
+        return {
+            "subject": item.subject,
+            "priority": item.priority,
+            "assignee": assignee,
+            "sla_state": lookup.sla_state(item, now),
+        }
+
+    return fields

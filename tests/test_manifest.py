@@ -1,0 +1,131 @@
+"""slack/manifest.yaml against the code: every Slack method the code calls has its scope, every slash
+command, shortcut and event the app listens to is registered, and each scope says why it is there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.blocks.ids import Commands, Shortcuts
+from integrations.emulators.slack import DEFAULT_BOT_SCOPES
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MANIFEST_TEXT = (REPO_ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8")
+MANIFEST = yaml.safe_load(MANIFEST_TEXT)
+BOT_SCOPES = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+BOT_EVENTS = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+SOURCE_DIRS = ("bot", "handlers", "integrations", "jobs")
+
+# Slack Web API method -> the bot scopes Deskwatch needs for the way it calls it (api.slack.com/methods).
+# A method the code starts calling must be added here, which makes this test ask for its scope.
+SCOPES_FOR = {
+    "auth.test": set(),
+    "chat.postMessage": {"chat:write", "chat:write.public"},  # team/tier channels it was not invited to
+    "chat.update": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "chat.getPermalink": set(),
+    "conversations.info": {"channels:read", "groups:read"},
+    "conversations.history": {"channels:history", "groups:history", "im:history"},  # im: a lost DM
+    "conversations.replies": {"channels:history", "groups:history"},
+    "conversations.join": {"channels:join"},
+    "conversations.open": {"im:write"},
+    "usergroups.users.list": {"usergroups:read"},
+    "users.info": {"users:read", "users:read.email"},  # the email maps a responder to a helpdesk agent
+    "views.open": set(),
+    "views.update": set(),
+}
+# Bolt event listener -> the manifest's bot events it needs, and each event's scope.
+EVENTS_FOR = {"app_mention": {"app_mention"}, "message": {"message.channels", "message.groups"}}
+EVENT_SCOPE = {
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+}
+
+_CALL = re.compile(r"\.((?:auth|chat|conversations|usergroups|users|views)_[A-Za-z_]+)\(")
+_NAMED = re.compile(r"\"((?:auth|chat|conversations|usergroups|users|views)\.[A-Za-z.]+)\"")
+_EVENT = re.compile(r"app\.event\(\s*(?:\"(\w+)\"|\{\s*\"type\":\s*\"(\w+)\")")
+
+
+def _sources() -> list[Path]:
+    return [
+        path
+        for folder in SOURCE_DIRS
+        for path in sorted((REPO_ROOT / folder).rglob("*.py"))
+        if "emulators" not in path.parts
+    ]
+
+
+def _snake_to_method(name: str) -> str:
+    family, _, rest = name.partition("_")
+    return f"{family}.{rest.replace('_', '.')}" if family == "usergroups" else f"{family}.{rest}"
+
+
+def slack_methods_called() -> set[str]:
+    methods: set[str] = set()
+    for path in _sources():
+        text = path.read_text(encoding="utf-8")
+        methods.update(_snake_to_method(m) for m in _CALL.findall(text))
+        methods.update(_NAMED.findall(text))
+    return methods
+
+
+def test_every_slack_method_the_code_calls_is_known_here() -> None:
+    called = slack_methods_called()
+
+    assert {"chat.postMessage", "usergroups.users.list", "conversations.open", "users.info"} <= called
+    assert called - set(SCOPES_FOR) == set(), "add the new method and its scopes to SCOPES_FOR"
+
+
+def test_manifest_requests_every_scope_the_code_needs() -> None:
+    needed = {scope for method in slack_methods_called() for scope in SCOPES_FOR[method]}
+
+    assert needed - BOT_SCOPES == set()
+    assert {"usergroups:read", "users:read.email", "im:write", "im:history"} <= BOT_SCOPES
+
+
+def test_the_emulators_token_has_every_scope_the_code_needs() -> None:
+    """Tests run on the emulator's default token: it must hold what the app is granted in production."""
+    needed = {scope for method in slack_methods_called() for scope in SCOPES_FOR[method]}
+
+    assert needed - set(DEFAULT_BOT_SCOPES) == set()
+
+
+def test_every_scope_and_bot_event_says_why_it_is_there() -> None:
+    lines = MANIFEST_TEXT.splitlines()
+    listed = [line.strip() for line in lines if re.match(r"^\s+- [a-z_.]+:?[a-z_.]*\s", line + " ")]
+    for item in BOT_SCOPES | BOT_EVENTS:
+        line = next(entry for entry in listed if entry.split()[1] == item)
+        assert "#" in line and line.split("#", 1)[1].strip(), f"{item}: add a comment saying why"
+
+
+def test_manifest_subscribes_to_every_event_the_app_listens_to() -> None:
+    listened = set()
+    for path in _sources():
+        for plain, typed in _EVENT.findall(path.read_text(encoding="utf-8")):
+            listened.add(plain or typed)
+
+    assert listened == set(EVENTS_FOR), "add the new event to EVENTS_FOR and the manifest"
+    needed = {event for name in listened for event in EVENTS_FOR[name]}
+    assert needed <= BOT_EVENTS
+    assert {EVENT_SCOPE[event] for event in BOT_EVENTS} <= BOT_SCOPES
+
+
+def test_manifest_commands_and_shortcuts_match_the_handlers() -> None:
+    features = MANIFEST["features"]
+    commands = {c["command"]: c for c in features["slash_commands"]}
+    shortcuts = {s["callback_id"]: s for s in features["shortcuts"]}
+
+    assert set(commands) == {c.value for c in Commands}
+    assert commands["/escalate"]["usage_hint"] == "[zd:101 | ic:9001 | ticket link]"
+    assert set(shortcuts) == {s.value for s in Shortcuts}
+    escalate = shortcuts[Shortcuts.ESCALATE_TICKET.value]
+    assert escalate["type"] == "message" and escalate["name"] == "Escalate ticket"
+    assert escalate["description"] and len(escalate["description"]) <= 80
+    assert "commands" in BOT_SCOPES  # slash commands and shortcuts both need it
+    urls = {c["url"] for c in features["slash_commands"]}
+    urls |= {MANIFEST["settings"]["interactivity"]["request_url"]}
+    urls |= {MANIFEST["settings"]["event_subscriptions"]["request_url"]}
+    assert urls == {"https://deskwatch.example.com/slack/events"}
