@@ -67,6 +67,14 @@ class _Base:
     def _escalation(self, item: OutboxItem) -> StoredEscalation | None:
         return self.store.get(item.subject_id) if item.subject_id is not None else None
 
+    def _posted(self, item: OutboxItem) -> tuple[StoredEscalation, str, str] | Cancel | Defer:
+        """(escalation, channel, ts) of a row that needs the handoff message, or what to do instead."""
+        esc = self._escalation(item)
+        if esc is None:
+            return Cancel("the escalation no longer exists")
+        parent = self._parent(esc)
+        return (esc, *parent) if isinstance(parent, tuple) else parent
+
     def _parent(self, esc: StoredEscalation) -> tuple[str, str] | Cancel | Defer:
         """(channel, ts) of the handoff message, or what to do while there is none."""
         if esc.channel and esc.message_ts:
@@ -114,13 +122,10 @@ class HandoffUpdatePurpose(_Base):
     """chat.update of the handoff message to its current state (idempotent: retried freely)."""
 
     def prepare(self, item: OutboxItem, now: datetime) -> Prepared | Cancel | Defer:
-        esc = self._escalation(item)
-        if esc is None:
-            return Cancel("the escalation no longer exists")
-        parent = self._parent(esc)
-        if not isinstance(parent, tuple):
-            return parent
-        channel, ts = parent
+        posted = self._posted(item)
+        if not isinstance(posted, tuple):
+            return posted
+        esc, channel, ts = posted
         message = render_handoff(self.views.handoff(esc, now), now=now)
         return Prepared(
             method="chat.update",
@@ -132,13 +137,10 @@ class ThreadStepPurpose(_Base):
     """One step told in the handoff's thread."""
 
     def prepare(self, item: OutboxItem, now: datetime) -> Prepared | Cancel | Defer:
-        esc = self._escalation(item)
-        if esc is None:
-            return Cancel("the escalation no longer exists")
-        parent = self._parent(esc)
-        if not isinstance(parent, tuple):
-            return parent
-        channel, ts = parent
+        posted = self._posted(item)
+        if not isinstance(posted, tuple):
+            return posted
+        esc, channel, ts = posted
         p = item.payload
         tz = self.views.tz(esc.state.tier)
         step = ThreadStep(p["step"])
@@ -174,13 +176,10 @@ class NeedInfoDmPurpose(_Base):
         self.slack = slack
 
     def prepare(self, item: OutboxItem, now: datetime) -> Prepared | Cancel | Defer:
-        esc = self._escalation(item)
-        if esc is None:
-            return Cancel("the escalation no longer exists")
-        parent = self._parent(esc)
-        if not isinstance(parent, tuple):
-            return parent
-        channel, ts = parent
+        posted = self._posted(item)
+        if not isinstance(posted, tuple):
+            return posted
+        esc, channel, ts = posted
         try:
             link = _permalink(self.slack, channel, ts)
         except SlackUnreachable as exc:

@@ -8,22 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-ESCALATION_BLOCK = {
-    "tiers": [
-        {"name": "T1"},
-        {"name": "T2", "channel": "C0T2", "responders": ["U0T2A", "U0T2B"], "ack_within": "15m"},
-        {
-            "name": "Compliance",
-            "channel": "C0COMPLIANCE",
-            "responders": ["U0LEGAL"],
-            "ack_within": "1h",
-            "due": "24h",
-            "zendesk": {"group_id": 900, "tags": ["compliance_review"]},
-            "intercom": {"team_id": "900"},
-        },
-    ],
-    "reasons": ["billing_dispute", "fraud_suspected", "bug", "legal_request", "vip", "other"],
-}
+from bot.demo_escalation import DEMO_ESCALATION as ESCALATION_BLOCK  # the exact block
 
 
 def escalation_config(**tier_overrides):
