@@ -17,9 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.store.tables import ChannelPaceRow
 
 T = ChannelPaceRow.__table__
-# Added to every interval: two replicas' requests take slightly different times to reach Slack, and a
-# post landing a few milliseconds early would meet a 429.
-GUARD_SECONDS = 0.05
+# Added to every interval: two replicas' requests take different times to reach Slack (a loaded host
+# adds ~100 ms of jitter), and a post landing early would meet a 429.
+GUARD_SECONDS = 0.15
 
 
 class SharedPacer:

@@ -69,6 +69,7 @@ def test_second_acknowledge_keeps_the_first(seeded, running_bot, slack_emu, cloc
     )[0]
     assert told["response_type"] == "ephemeral"
     assert "already acknowledged by <@U0MANAGER> at 15:00 UTC" in told["text"]
+    wait_for(lambda: slack_emu.calls("/api/chat.update"), what="the first click's update")
     assert len(slack_emu.calls("/api/chat.update")) == 1  # the message was updated once
     assert deps.store.get_alert(alert.id).acked_by == "U0MANAGER"
 

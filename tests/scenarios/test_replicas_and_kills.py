@@ -64,6 +64,8 @@ def test_two_replicas_with_real_pacing_post_each_alert_once_at_slacks_pace(seede
             thread.join(timeout=120)
 
         ids = [m["metadata"]["event_payload"]["alert_id"] for m in slack.messages()]
+        errors = [i.last_error for i in replicas[0].outbox.store.list() if i.state != "posted"]
+        assert errors == []  # e.g. a 429 would show here: the pacing guard was too small for the jitter
         assert len(ids) == len(set(ids)) == len(replicas[0].store.all_alerts())
         billing = slack.messages("C0BILLING")
         assert len(billing) >= 9
