@@ -46,6 +46,13 @@ from bot.services.group_delivery import (
     BacklogPurpose,
 )
 from bot.services.outbox import Outbox
+from bot.services.qa import QaService
+from bot.services.qa_agents import QaAgents
+from bot.services.qa_calibration import CalibrationService
+from bot.services.qa_delivery import QaDmPurpose, QaRenderer, QaUpdatePurpose
+from bot.services.qa_effects import CHANNEL_PURPOSE as QA_CHANNEL_PURPOSE
+from bot.services.qa_effects import DM_PURPOSE as QA_DM_PURPOSE
+from bot.services.qa_effects import UPDATE_PURPOSE as QA_UPDATE_PURPOSE
 from bot.services.sla import SlaService
 from bot.services.slack_directory import AgentDirectory, SlackDirectory
 from bot.services.sweep import BACKLOG_PURPOSE, GROUP_PURPOSE, DeadlineSweep
@@ -56,6 +63,7 @@ from bot.store.db import make_engine, upgrade
 from bot.store.escalations import EscalationStore
 from bot.store.outbox import OutboxStore
 from bot.store.pacing import SharedPacer
+from bot.store.qa import QaStore
 from bot.store.repository import Store
 from integrations.base import Helpdesk
 from integrations.intercom import IntercomHelpdesk
@@ -88,6 +96,10 @@ class Deps:
     escalations: EscalationService
     tickets: TicketLookup
     directory: SlackDirectory
+    qa: QaService
+    calibration: CalibrationService
+    qa_renderer: QaRenderer
+    qa_agents: QaAgents
     clock: Clock = field(default=utc_now)
 
     def __deepcopy__(self, memo: dict) -> Deps:
@@ -222,6 +234,10 @@ def build_deps(
         outbox, escalations, outbox_store, helpdesks, directory, slack, policy, clock
     )
 
+    qa, qa_renderer, qa_agents = _build_qa(
+        engine, store, outbox, outbox_store, config, tickets, directory, helpdesks, metrics, clock
+    )
+
     def stored(items, now):
         keeper.refresh(items, now=now)
         escalations.on_items(items, now=now)
@@ -241,8 +257,68 @@ def build_deps(
         escalations=escalations,
         tickets=tickets,
         directory=directory,
+        qa=qa,
+        calibration=CalibrationService(qa),
+        qa_renderer=qa_renderer,
+        qa_agents=qa_agents,
         clock=clock,
     )
+
+
+def _writers(helpdesks: dict[Source, Helpdesk]):
+    """One write-back client per helpdesk, made on first use (Intercom's asks GET /me once)."""
+    writers: dict[Source, object] = {}
+
+    def writer(source: Source):
+        if source not in writers and source in helpdesks:
+            make = getattr(helpdesks[source], "writer", None)
+            writers[source] = make() if make is not None else None
+        return writers.get(source)
+
+    return writer
+
+
+def _build_qa(engine, store, outbox, outbox_store, config, tickets, directory, helpdesks, metrics, clock):
+    """QA scorecards: service, renderer, agent mapping and the outbox purposes of their messages."""
+    agents = AgentDirectory(slack=directory, clock=clock)
+
+    def assignee_of(ref):
+        item = store.get_item(ref)
+        return item.assignee_id if item is not None else None
+
+    qa_agents = QaAgents(agents=agents, writers=_writers(helpdesks), assignee_of=assignee_of)
+
+    def solved_items(since, until, status_from):
+        picked = []
+        for item in store.closed_between(since, until):
+            if status_from == "closed" and item.status != "closed":
+                continue
+            user = qa_agents.slack_user(item.ref.source, item.assignee_id)
+            if user is not None:
+                picked.append((user, item.ref))
+        return picked
+
+    def url_of(ref):
+        item = store.get_item(ref)
+        return item.url if item is not None else None
+
+    qa_store = QaStore(engine)
+    renderer = QaRenderer(store=qa_store, config=config, url_of=url_of)
+    qa = QaService(
+        store=qa_store,
+        outbox=outbox,
+        config=config,
+        tickets=tickets,
+        directory=directory,
+        metrics=metrics,
+        clock=clock,
+        solved_items=solved_items,
+    )
+    common = {"renderer": renderer, "outbox": outbox_store, "directory": directory}
+    outbox.register(QA_DM_PURPOSE, QaDmPurpose(**common))
+    outbox.register(QA_CHANNEL_PURPOSE, QaDmPurpose(**common))
+    outbox.register(QA_UPDATE_PURPOSE, QaUpdatePurpose(**common))
+    return qa, renderer, qa_agents
 
 
 def _register_escalation_purposes(
@@ -257,13 +333,7 @@ def _register_escalation_purposes(
 ) -> None:
     """Handoff posts, updates, thread notes, the need-info DM and the helpdesk write-backs."""
     common = {"store": escalations.store, "outbox": outbox_store, "views": escalations.views}
-    writers: dict[Source, object] = {}
-
-    def writer(source: Source):
-        if source not in writers and source in helpdesks:
-            make = getattr(helpdesks[source], "writer", None)
-            writers[source] = make() if make is not None else None
-        return writers.get(source)
+    writer = _writers(helpdesks)
 
     outbox.register(POST_PURPOSE, HandoffPostPurpose(**common))
     outbox.register(UPDATE_PURPOSE, HandoffUpdatePurpose(**common))

@@ -31,11 +31,13 @@ outbox_cli = typer.Typer(
     help="The outbox: every Slack post and update, and its delivery state.", no_args_is_help=True
 )
 escalations_cli = typer.Typer(help="Escalation handoffs and their audit trail.", no_args_is_help=True)
+qa_cli = typer.Typer(help="QA scorecards: reviews, calibration, disputes.", no_args_is_help=True)
 cli.add_typer(config_cli, name="config")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(sla_cli, name="sla")
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(escalations_cli, name="escalations")
+cli.add_typer(qa_cli, name="qa")
 
 
 def _fail_config(problems: list[str]) -> None:
@@ -96,8 +98,9 @@ def _progress_printer():
 # -- config --------------------------------------------------------------------------------------
 @config_cli.command("check")
 def config_check() -> None:
-    """Validate the YAML and environment, test each credential with one identity call, then check every
-    configured channel (alerts and escalation tiers) and every responder user group in Slack."""
+    """Validate the YAML (escalation tiers and the QA rubric included) and environment, test each credential
+    with one identity call, then check every configured channel (alerts and escalation tiers) and every
+    responder user group in Slack."""
     from bot.app import build_helpdesks, build_slack_client
     from bot.services.channel_check import (
         check_channels,
@@ -132,7 +135,28 @@ def config_check() -> None:
         tiers = " -> ".join(t.name for t in config.escalation.tiers)
         reasons = len(config.escalation.reasons)
         typer.echo(f"Escalation OK: tiers {tiers}; {reasons} reason{'' if reasons == 1 else 's'}")
+    if config.qa is not None:
+        typer.echo(_qa_line(config))
     typer.echo(f"Helpdesks polled: {', '.join(s.label for s in build_helpdesks(settings)) or 'none'}")
+
+
+def _qa_line(config: AppConfig) -> str:
+    """`QA OK: rubric 64a5e9d325db (4 categories, scale 1-5, pass 80%), 1 reviewer (plus team managers:
+    3 in all)`, then the weekly sample when one is configured."""
+    qa = config.qa
+    assert qa is not None
+    rubric = qa.rubric()
+    categories = len(rubric.categories)
+    reviewers = len(qa.reviewers)
+    everyone = qa.all_reviewers(m for team in config.teams for m in team.managers)
+    line = (
+        f"QA OK: rubric {rubric.version} ({categories} {'category' if categories == 1 else 'categories'}, "
+        f"scale 1-{rubric.scale}, pass {rubric.pass_mark}%), "
+        f"{reviewers} reviewer{'' if reviewers == 1 else 's'} (plus team managers: {len(everyone)} in all)"
+    )
+    if qa.sample is not None:
+        line += f"; weekly sample: {qa.sample.per_agent_per_week} per agent from {qa.sample.from_} tickets"
+    return line
 
 
 def _outbox_warnings(settings: Settings) -> list[str]:
@@ -307,6 +331,41 @@ def escalations_export(
     try:
         upgrade(engine)
         write_export(EscalationStore(engine).events(since=start), sys.stdout, fmt=fmt)
+        sys.stdout.flush()
+    finally:
+        engine.dispose()
+
+
+# -- qa ------------------------------------------------------------------------------------------
+@qa_cli.command("export")
+def qa_export(
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv (with a header row) or json (one array).")
+    ] = "csv",
+    since: Annotated[
+        str | None, typer.Option(help="Only reviews created on or after this UTC day, YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Print every review (not calibration scores), oldest first: scores per category, %, dispute state."""
+    from bot.services.escalation_export import FORMATS, ExportError, parse_since
+    from bot.services.qa_export import write_export
+    from bot.store.db import make_engine, upgrade
+    from bot.store.qa import QaStore
+
+    try:
+        if fmt not in FORMATS:
+            raise ExportError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        start = parse_since(since)
+    except ExportError as exc:
+        typer.echo(f"deskwatch: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    settings, _ = load_all()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        store = QaStore(engine)
+        rubrics = store.rubrics_used(since=start)  # one column per category those reviews were scored on
+        write_export(store.iter_reviews(since=start), sys.stdout, fmt=fmt, rubrics=rubrics)
         sys.stdout.flush()
     finally:
         engine.dispose()

@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.app import build_deps, utc_now
 from bot.config import config_from_dict, load_settings
 from bot.demo_escalation import DEMO_ESCALATION, ShiftedClock, play_escalation, prepare_emulators
+from bot.demo_qa import DEMO_QA, play_qa, prepare_qa_emulators
 from integrations.emulators.intercom import IntercomEmulator
 from integrations.emulators.seed import DEMO_CONFIG, make_slack, open_ticket, seed_intercom, seed_zendesk
 from integrations.emulators.zendesk import ZendeskEmulator
@@ -91,6 +92,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         seed_zendesk(zendesk, now)
         seed_intercom(intercom, now)
         prepare_emulators(slack, zendesk, intercom)
+        prepare_qa_emulators(slack)
         settings = load_settings(
             database_url=database_url,
             slack_bot_token=slack_token,
@@ -103,7 +105,9 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
             intercom_access_token=intercom.token,
             intercom_url=intercom.url,
         )
-        config = config_from_dict({**DEMO_CONFIG, "escalation": DEMO_ESCALATION}, source="demo")
+        config = config_from_dict(
+            {**DEMO_CONFIG, "escalation": DEMO_ESCALATION, "qa": DEMO_QA}, source="demo"
+        )
         deps = build_deps(settings, config, clock=clock)
         out(f"Deskwatch demo: Slack {slack.url}, Zendesk {zendesk.url}, Intercom {intercom.url}")
         out(f"Database: {database_url}")
@@ -122,6 +126,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         )
         _play_faults(deps, zendesk, slack, seen, out, unknown=len(delivery.unknown) if delivery else 0)
         play_escalation(deps, slack, zendesk, clock, lambda: _print_new(slack.messages(), seen, out), out)
+        play_qa(deps, lambda: _print_new(slack.messages(), seen, out), out, as_text=message_to_text)
         if once:
             return len(slack.messages())
         out(

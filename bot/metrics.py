@@ -49,6 +49,12 @@ class Metrics:
             ["step"],
             registry=r,
         )
+        self.qa_reviews = Counter(
+            "deskwatch_qa_reviews_total",
+            "QA scorecards recorded, by outcome (pass, fail)",
+            ["outcome"],
+            registry=r,
+        )
         self.outbox_lookups = Counter(
             "deskwatch_outbox_lookups_total",
             "History/thread reads made to resolve an unseen outcome before any re-send",

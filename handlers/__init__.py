@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, escalate, events, handoff
+from handlers import actions, commands, errors, escalate, events, handoff, qa, qa_actions
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -26,3 +26,5 @@ def register_all(app: App, deps: Deps) -> None:
     events.register(app)
     escalate.register(app)
     handoff.register(app)
+    qa.register(app)
+    qa_actions.register(app)

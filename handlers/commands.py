@@ -43,5 +43,5 @@ def ack_not_enabled(ack: Ack, command: dict) -> None:
 
 def register(app: App) -> None:
     app.command(Commands.SLA.value)(ack=ack_sla, lazy=[lazy(run_sla)])
-    for command in (Commands.QA, Commands.DIGEST):
+    for command in (Commands.DIGEST,):
         app.command(command.value)(ack_not_enabled)

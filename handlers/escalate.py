@@ -38,7 +38,7 @@ log = structlog.get_logger(__name__)
 TYPED_REF_CHECK_SECONDS = 2.0  # a submission must be answered within 3 s; a slow helpdesk is checked later
 _TOKEN_RE = re.compile(r"<[^>]+>|[^\s<>()\[\],;]+")
 _EXPIRED = ("expired_trigger_id", "invalid_trigger_id")
-_checker = ThreadPoolExecutor(max_workers=4, thread_name_prefix="escalate-check")
+REF_CHECKER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="escalate-check")
 
 
 def find_ticket_ref(text: str) -> TicketRef | None:
@@ -224,7 +224,7 @@ def ack_submission(ack: Ack, body: dict, view: dict, deps) -> None:
         return
     meta = EscalationModalMetadata.decode(view.get("private_metadata") or "")
     if meta.ref is None:  # typed into the form: make sure it exists, if the helpdesk answers in time
-        future = _checker.submit(deps.tickets.item, request.ref)
+        future = REF_CHECKER.submit(deps.tickets.item, request.ref)
         try:
             future.result(timeout=TYPED_REF_CHECK_SECONDS)
         except UnknownTicket as exc:

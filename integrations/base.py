@@ -183,6 +183,11 @@ class HelpdeskWriter(Protocol):
         """The helpdesk agent id for `email` (case-insensitive), None for a non-agent or unknown one."""
         ...
 
+    def agent_email(self, agent_id: str) -> str | None:
+        """The email of helpdesk agent `agent_id` (lower-cased), None when unknown or not an agent: how
+        a ticket's assignee is mapped to a Slack user (the reverse of `find_agent_by_email`)."""
+        ...
+
 
 def add_note_once(writer: HelpdeskWriter, external_id: str, body: str, *, marker: str) -> WriteResult:
     """Add the note unless it is already there; after an unknown outcome, look before giving up.

@@ -1,4 +1,4 @@
-"""Intercom write-back: internal notes, team/admin assignment, tags and teammate lookup by email.
+"""Intercom write-back: internal notes, team/admin assignment, tags and teammate lookup (email <-> id).
 
 Replies, assignments and tags all need an `admin_id` (the acting teammate): the one given, else the
 token's own admin from `GET /me`. A note (`message_type: note`) is posted exactly once, never through
@@ -59,6 +59,7 @@ class IntercomWriter:
         self._admin_id = admin_id
         self._clock = clock
         self._admins: dict[str, str] | None = None  # lower-cased email -> admin id
+        self._admin_emails: dict[str, str] = {}  # admin id -> lower-cased email, the same teammates
         self._admins_at = 0.0
 
     # -- HelpdeskWriter --------------------------------------------------------------------------
@@ -125,15 +126,30 @@ class IntercomWriter:
         key = email.strip().lower()
         if not key:
             return None
+        return self._admin_map().get(key)
+
+    def agent_email(self, agent_id: str) -> str | None:
+        """The reverse of `find_agent_by_email`, on the same hourly `GET /admins` list."""
+        key = str(agent_id).strip()
+        if not key:
+            return None
+        self._admin_map()
+        return self._admin_emails.get(key)
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _admin_map(self) -> dict[str, str]:
+        """Teammates with an inbox seat by lower-cased email (and `_admin_emails` by id), refreshed hourly."""
         if self._admins is None or self._clock() - self._admins_at >= ADMINS_CACHE_SECONDS:
             listed = self._helpdesk._call("list admins", self._client.admins.list)
-            self._admins = {
-                str(a.email).lower(): str(a.id)
+            seated = [
+                (str(a.email).strip().lower(), str(a.id))
                 for a in listed.admins or ()
-                if a is not None and a.email and a.has_inbox_seat is not False
-            }
+                if a is not None and a.email and a.id is not None and a.has_inbox_seat is not False
+            ]
+            self._admins = dict(seated)
+            self._admin_emails = {admin_id: email for email, admin_id in seated}
             self._admins_at = self._clock()
-        return self._admins.get(key)
+        return self._admins
 
     # -- plumbing --------------------------------------------------------------------------------
     def _acting_admin(self) -> str:

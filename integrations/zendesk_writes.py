@@ -1,4 +1,5 @@
-"""Zendesk write-back: internal notes, routing (group, assignee, additive tags) and agent lookup.
+"""Zendesk write-back: internal notes, routing (group, assignee, additive tags) and agent lookup
+(email -> agent id by user search, agent id -> email by Show User).
 
 The note is the one write that must not happen twice, and Update Ticket is a PUT, which the urllib3
 Retry on zenpy's session (and zenpy's own 429 loop) would re-send after a 5xx or a dropped answer.
@@ -50,6 +51,7 @@ class ZendeskWriter:
         self._timeout = self._client.tickets.timeout
         self._clock = clock
         self._agents: dict[str, tuple[float, str | None]] = {}
+        self._agent_emails: dict[str, tuple[float, str | None]] = {}
 
     # -- HelpdeskWriter --------------------------------------------------------------------------
     def add_internal_note(self, external_id: str, body: str, *, marker: str) -> WriteResult:
@@ -150,6 +152,26 @@ class ZendeskWriter:
         )
         self._agents[key] = (self._clock(), found)
         return found
+
+    def agent_email(self, agent_id: str) -> str | None:
+        """Show User (`GET users/{id}.json`); an end-user or an unknown id (404) is None. Suspended
+        agents still count: QA looks at work already done. Cached an hour, misses included."""
+        key = str(agent_id).strip()
+        if not key.isdigit():
+            return None
+        cached = self._agent_emails.get(key)
+        if cached is not None and self._clock() - cached[0] < AGENT_CACHE_SECONDS:
+            return cached[1]
+        try:
+            user = self._helpdesk._get_json(Url(f"users/{key}.json"), f"read of agent {key}").get("user")
+        except HelpdeskNotFound:
+            user = None
+        email = None
+        if isinstance(user, dict) and user.get("role") in AGENT_ROLES:
+            raw = user.get("email")
+            email = raw.strip().lower() if isinstance(raw, str) and raw.strip() else None
+        self._agent_emails[key] = (self._clock(), email)
+        return email
 
     # -- plumbing --------------------------------------------------------------------------------
     def _url(self, path: str) -> str:

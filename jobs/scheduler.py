@@ -11,6 +11,7 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from jobs.escalations import escalation_timer_job
+from jobs.qa import qa_job
 from jobs.sla import decide_job, deliver_job, retention_job, sync_job
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ DELIVER_JOB_ID = "outbox-deliver"
 RETENTION_JOB_ID = "retention"
 ESCALATION_JOB_ID = "escalation-timers"
 ESCALATION_INTERVAL_SECONDS = 10.0
+QA_JOB_ID = "qa-calibration-and-samples"
+QA_INTERVAL_SECONDS = 60.0
 RETENTION_INTERVAL_SECONDS = 3600.0
 DELIVER_INTERVAL_SECONDS = 1.0
 
@@ -59,6 +62,12 @@ def _run_escalation_timers(deps: Deps) -> None:
     acted = escalation_timer_job(deps, deps.clock())
     if acted:
         log.info("escalation_timers", acted=acted)
+
+
+def _run_qa(deps: Deps) -> None:
+    closed, sampled = qa_job(deps, deps.clock())
+    if closed or sampled:
+        log.info("qa_job", calibrations_closed=closed, samples_assigned=sampled)
 
 
 def _run_retention(deps: Deps) -> None:
@@ -109,6 +118,16 @@ def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None)
             id=ESCALATION_JOB_ID,
             seconds=ESCALATION_INTERVAL_SECONDS,
             misfire_grace_time=60,
+            **common,
+        )
+    if deps.qa.enabled:
+        scheduler.add_job(
+            _run_qa,
+            "interval",
+            args=[deps],
+            id=QA_JOB_ID,
+            seconds=QA_INTERVAL_SECONDS,
+            misfire_grace_time=300,
             **common,
         )
     scheduler.add_job(

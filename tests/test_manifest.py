@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.blocks.ids import Commands, Shortcuts
+from bot.domain.qa_parse import Calibrate, CalibrationReport, Help, InlineScore, Queue, Report, parse_qa
+from bot.domain.qa_types import Category, QaInputError, Rubric
 from integrations.emulators.slack import DEFAULT_BOT_SCOPES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +36,7 @@ SCOPES_FOR = {
     "conversations.open": {"im:write"},
     "usergroups.users.list": {"usergroups:read"},
     "users.info": {"users:read", "users:read.email"},  # the email maps a responder to a helpdesk agent
+    "users.lookupByEmail": {"users:read.email"},  # a ticket's assignee (by email) to a Slack user, for QA
     "views.open": set(),
     "views.update": set(),
 }
@@ -129,3 +133,37 @@ def test_manifest_commands_and_shortcuts_match_the_handlers() -> None:
     urls |= {MANIFEST["settings"]["interactivity"]["request_url"]}
     urls |= {MANIFEST["settings"]["event_subscriptions"]["request_url"]}
     assert urls == {"https://deskwatch.example.com/slack/events"}
+
+
+def test_qa_command_escapes_mentions_and_its_usage_hint_parses() -> None:
+    """/qa needs the agent's user id: with should_escape a mention arrives as <@U123|name>, without it as
+    plain "@name", which the parser refuses. Each form the usage hint shows must be one /qa understands."""
+    qa = {c["command"]: c for c in MANIFEST["features"]["slash_commands"]}["/qa"]
+    hint = qa["usage_hint"]
+    rubric = Rubric(
+        scale=5,
+        pass_mark=80,
+        categories=(Category("accuracy", "Correct resolution", 3), Category("empathy", "Empathy", 2)),
+    )
+
+    assert qa["should_escape"] is True
+    assert hint.startswith("[") and hint.endswith("]")
+    forms = [part.strip() for part in hint[1:-1].split(" | ")]
+    assert forms == [
+        "@agent zd:123 accuracy=4 …",
+        "report [@agent|team] [30d]",
+        "calibrate zd:123",
+        "calibration report",
+        "queue",
+        "help",
+    ]
+    escaped = "<@U0ANA|ana> zd:123 accuracy=4 empathy=5"
+    assert isinstance(parse_qa(escaped, rubric), InlineScore)
+    with pytest.raises(QaInputError, match="is not a Slack mention"):
+        parse_qa("@ana zd:123 accuracy=4 empathy=5", rubric)  # what should_escape: false would send
+    assert isinstance(parse_qa("report <@U0ANA|ana> 30d", rubric), Report)
+    assert isinstance(parse_qa("report team 30d", rubric), Report)
+    assert isinstance(parse_qa("calibrate zd:123", rubric), Calibrate)
+    assert isinstance(parse_qa("calibration report", rubric), CalibrationReport)
+    assert isinstance(parse_qa("queue", rubric), Queue)
+    assert isinstance(parse_qa("help", rubric), Help)

@@ -128,3 +128,83 @@ class Shortcuts(DeskwatchEnum):
     """callback_ids of message shortcuts, as registered in the Slack app manifest."""
 
     ESCALATE_TICKET = "escalate_ticket"
+
+
+class QaActions(DeskwatchEnum):
+    """action_ids of the buttons on QA messages. Every button carries a `QaButtonValue` (ids only)."""
+
+    DISPUTE = "qa_dispute"  # on the agent's scorecard DM; opens the dispute reason modal
+    DISPUTE_ACCEPT = "qa_dispute_accept"  # on the reviewer's dispute message
+    DISPUTE_REJECT = "qa_dispute_reject"  # opens the decision modal (a note is required)
+    DISPUTE_RESCORE = "qa_dispute_rescore"  # opens the decision modal with the category selects
+    CALIBRATION_SCORE = "qa_calibration_score"  # "Score blind" on a calibration session message
+    CALIBRATION_CLOSE = "qa_calibration_close"  # "Close session" (the owner only)
+    # "Score" on each ticket of a queue / sample DM. Its action_id is f"{SCORE}_{n}" (unique within the
+    # message); listen with `bot.blocks.qa_messages.SCORE_ACTION_RE`.
+    SCORE = "qa_score"
+    EDIT = "qa_edit"  # on the reviewer's own confirmation, while the edit window is open
+
+
+class QaBlocks(DeskwatchEnum):
+    """block_ids of the QA modals' inputs and of QA messages."""
+
+    # score modal inputs
+    AGENT = "qa_agent"
+    REF = "qa_ref"
+    CATEGORY = "qa_cat"  # one input per rubric category: f"{CATEGORY}_{key}" (see `category_block_id`)
+    COMMENT = "qa_comment"
+    COACHING = "qa_coaching"
+    # dispute modals' inputs
+    DISPUTE_REASON = "qa_dispute_reason"
+    RESCORE = "qa_rescore_note"  # the reviewer's note in the decision modal (reject or rescore)
+    # modal context
+    MODAL_LOADING = "qa_modal_loading"
+    MODAL_RESULT = "qa_modal_result"
+    MODAL_TICKET = "qa_modal_ticket"
+    MODAL_TICKET_FACTS = "qa_modal_ticket_facts"
+    MODAL_MESSAGES = "qa_modal_messages"
+    MODAL_NOTE = "qa_modal_note"
+    MODAL_DISPUTE = "qa_modal_dispute"
+    # messages (each message's ids are unique within it; numbered ids are f"{member}_{n}")
+    HEADER = "qa_header"
+    SUMMARY = "qa_summary"
+    SCORES = "qa_scores"  # numbered when the category lines need more than one section
+    TOTAL = "qa_total"
+    CRITICAL = "qa_critical"
+    COMMENT_TEXT = "qa_comment_text"
+    COACHING_TEXT = "qa_coaching_text"
+    REASON_TEXT = "qa_reason_text"
+    NOTE_TEXT = "qa_note_text"
+    STATUS = "qa_status"
+    ACTIONS = "qa_actions"
+    TREND = "qa_trend"
+    CATEGORIES = "qa_categories"  # numbered like SCORES
+    ROWS = "qa_rows"  # numbered: team report lines, queue tickets, calibration sessions
+    MORE = "qa_more"
+    EMPTY = "qa_empty"
+    ALPHA = "qa_alpha"
+    HELP = "qa_help"
+    ERROR = "qa_error"
+
+
+class QaModalActions(DeskwatchEnum):
+    """action_ids of the QA modals' inputs (keys inside `view.state.values[block_id]`)."""
+
+    AGENT = "qa_agent_select"
+    REF = "qa_ref_input"
+    CATEGORY = "qa_cat_select"  # f"{CATEGORY}_{key}" (see `category_action_id`)
+    COMMENT = "qa_comment_input"
+    COACHING = "qa_coaching_input"
+    DISPUTE_REASON = "qa_dispute_reason_input"
+    RESCORE = "qa_rescore_note_input"
+
+
+class QaViews(DeskwatchEnum):
+    """callback_ids of the QA modals."""
+
+    LOADING = "qa_modal_loading_view"  # opened at once while the helpdesk is asked about the ticket
+    RESULT = "qa_modal_result_view"  # what the form becomes when it cannot go on (unknown ticket)
+    SCORE = "qa_score_modal"  # review and edit mode (QaModalMetadata.mode says which)
+    CALIBRATION_SCORE = "qa_calibration_score_modal"
+    DISPUTE_REASON = "qa_dispute_reason_modal"
+    DISPUTE_DECISION = "qa_dispute_decision_modal"  # reject / rescore note (QaDecisionMetadata)

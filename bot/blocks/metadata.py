@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 BUTTON_VALUE_MAX_LENGTH = 2000  # Slack's cap on a button `value`
 ALERT_METADATA_EVENT = "deskwatch_sla_alert"
@@ -130,3 +130,75 @@ class EscalationModalMetadata(_IdPayload):
     ref: str | None = Field(default=None, pattern=r"^(zd|ic):\d{1,20}$")
     channel_id: str = Field(pattern=r"^[CDG][A-Z0-9]{2,30}$")
     origin_ts: str | None = Field(default=None, pattern=r"^\d{1,12}\.\d{1,8}$")
+
+
+_REF_PATTERN = r"^(zd|ic):\d{1,20}$"
+_CHANNEL_PATTERN = r"^[CDG][A-Z0-9]{2,30}$"
+QaMode = Literal["review", "calibration", "edit"]
+QaDecision = Literal["reject", "rescore"]
+
+
+class QaModalMetadata(_IdPayload):
+    """`private_metadata` of the QA score modal. `mode` says what a submission records: a review (`ref`
+    None when the form asks for it), a blind calibration score (`calibration_id` and `ref` set) or an
+    edit of the reviewer's own review (`review_id` and `ref` set). `rubric_version` is the rubric the
+    form was drawn with, so a rubric change between open and submit is noticed. Ids only."""
+
+    _max_length: ClassVar[int] = PRIVATE_METADATA_MAX_LENGTH
+    _what: ClassVar[str] = "QA modal metadata"
+
+    v: Literal[1] = 1
+    mode: QaMode
+    ref: str | None = Field(default=None, pattern=_REF_PATTERN)
+    channel_id: str = Field(pattern=_CHANNEL_PATTERN)
+    calibration_id: int | None = Field(default=None, ge=1)
+    review_id: int | None = Field(default=None, ge=1)
+    rubric_version: str = Field(pattern=r"^[0-9a-f]{12}$")
+
+    @model_validator(mode="after")
+    def _ids_match_mode(self) -> Self:
+        if self.mode == "calibration" and (self.calibration_id is None or self.ref is None):
+            raise ValueError("calibration mode needs calibration_id and ref")
+        if self.mode == "edit" and (self.review_id is None or self.ref is None):
+            raise ValueError("edit mode needs review_id and ref")
+        if self.mode != "calibration" and self.calibration_id is not None:
+            raise ValueError(f"{self.mode} mode takes no calibration_id")
+        if self.mode == "review" and self.review_id is not None:
+            raise ValueError("review mode takes no review_id")
+        return self
+
+
+class QaButtonValue(_IdPayload):
+    """Value of the buttons on QA messages (and `private_metadata` of the dispute reason modal): the
+    review, dispute, calibration session or sampled ticket they act on. At least one id is set."""
+
+    _what: ClassVar[str] = "QA button value"
+
+    v: Literal[1] = 1
+    review_id: int | None = Field(default=None, ge=1)
+    dispute_id: int | None = Field(default=None, ge=1)
+    calibration_id: int | None = Field(default=None, ge=1)
+    ref: str | None = Field(default=None, pattern=_REF_PATTERN)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> Self:
+        if (
+            self.review_id is None
+            and self.dispute_id is None
+            and self.calibration_id is None
+            and not self.ref
+        ):
+            raise ValueError("a QA button value needs review_id, dispute_id, calibration_id or ref")
+        return self
+
+
+class QaDecisionMetadata(_IdPayload):
+    """`private_metadata` of the dispute decision modal: which dispute, and whether the reviewer is
+    rejecting it (a note) or rescoring the review (category selects and a note)."""
+
+    _max_length: ClassVar[int] = PRIVATE_METADATA_MAX_LENGTH
+    _what: ClassVar[str] = "QA decision metadata"
+
+    v: Literal[1] = 1
+    dispute_id: int = Field(ge=1)
+    outcome: QaDecision

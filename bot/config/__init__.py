@@ -11,12 +11,15 @@ Submodules:
 - `fields`: scalar YAML field types (durations, clock times, days, dates, holidays, timezones, ids).
 - `models`: the pydantic YAML models, AppConfig included, and the team-conflict checks.
 - `escalation`: the optional `escalation:` section (tiers, reasons) and its domain policy.
+- `qa`: the optional `qa:` section (rubric, reviewers, calibration, disputes, sampling) and its Rubric.
 - `loading`: secret stripping, the YAML 1.2 loader, `load_config` and `config_from_dict`.
 - `settings`: environment `Settings`, `load_settings` and `settings_problems`.
 """
 
 from __future__ import annotations
 
+# models first: it imports the sections (qa) that build on its models once those exist
+import bot.config.models  # noqa: F401, I001
 from bot.config.errors import ConfigError
 from bot.config.escalation import EscalationConfig, EscalationTier, IntercomHandoff, ZendeskHandoff
 from bot.config.fields import DAY_NAMES
@@ -34,6 +37,7 @@ from bot.config.models import (
     SlaConfig,
     TeamConfig,
 )
+from bot.config.qa import QaConfig, RubricCategory, SampleConfig
 from bot.config.settings import Settings, load_settings, settings_problems
 
 __all__ = [
@@ -49,8 +53,11 @@ __all__ = [
     "HolidayDates",
     "IntercomHandoff",
     "IntercomSlaConfig",
+    "QaConfig",
     "RedactConfig",
     "ReplyTargets",
+    "RubricCategory",
+    "SampleConfig",
     "ScheduleConfig",
     "Settings",
     "SlaConfig",

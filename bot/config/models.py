@@ -255,6 +255,8 @@ class AppConfig(_Model):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     escalation: EscalationConfig | None = None  # absent: escalation handoffs are not configured
+    qa: QaConfig | None = None  # absent: QA scorecards are not configured
+
 
     @model_validator(mode="before")
     @classmethod
@@ -428,3 +430,8 @@ def _raw_team_conflicts(data: Mapping[str, Any]) -> list[str]:
         name = name.strip() if isinstance(name, str) else None
         entries.append((name, ids(team.get("zendesk_group_ids")), ids(team.get("intercom_team_ids"))))
     return [f"{path}: {message}" for path, message in _team_conflicts(entries)]
+
+
+# QaConfig builds on `_Model`, so it is imported once the models above exist; being in this module's
+# namespace lets the `AppConfig.model_rebuild` in escalation.py resolve `qa` as well.
+from bot.config.qa import QaConfig  # noqa: E402

@@ -1,4 +1,5 @@
-"""Who is who: Slack user groups' members, users' emails and their helpdesk agent ids, cached.
+"""Who is who: Slack user groups' members, users' emails and their helpdesk agent ids, cached; and the
+other way round, a helpdesk agent to the Slack user with their email (who a QA review is about).
 
 Escalations ask often (every button press checks who may act, every Accept maps the responder to a
 helpdesk agent) and the answers change rarely, so each is cached for a while. A failed lookup keeps the
@@ -57,6 +58,7 @@ class SlackDirectory:
         self.slack = slack
         self._groups = _Cache(GROUP_TTL, clock)
         self._emails = _Cache(USER_TTL, clock)
+        self._users_by_email = _Cache(USER_TTL, clock)
         self._dms = _Cache(timedelta(days=365), clock)
 
     def group_members(self, group_ids: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -89,6 +91,27 @@ class SlackDirectory:
         email = (user.get("profile") or {}).get("email")
         return email.strip().lower() if isinstance(email, str) and email.strip() else None
 
+    def user_by_email(self, email: str) -> str | None:
+        """The Slack user id with this email (users.lookupByEmail, needs users:read.email), None for none."""
+        key = email.strip().lower()
+        if not key:
+            return None
+        try:
+            return self._users_by_email.get(key, lambda: self._load_user(key), on_error=SlackApiError)
+        except SlackApiError as exc:
+            log.warning("user_by_email_lookup_failed", error=exc.response.get("error"))
+            return None
+
+    def _load_user(self, email: str) -> str | None:
+        try:
+            user = self.slack.users_lookupByEmail(email=email).get("user") or {}
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        user_id = user.get("id")
+        return user_id if isinstance(user_id, str) and user_id else None
+
     def dm_channel(self, user_id: str) -> str:
         """The app's DM channel with the user (conversations.open): where the lookup of a lost DM reads."""
         return self._dms.get(user_id, lambda: self._open_dm(user_id), on_error=())
@@ -98,11 +121,12 @@ class SlackDirectory:
 
 
 class AgentDirectory:
-    """Slack user -> helpdesk agent id via the user's email (Zendesk user search / Intercom admins)."""
+    """Slack user <-> helpdesk agent id via the user's email (Zendesk users / Intercom admins)."""
 
     def __init__(self, *, slack: SlackDirectory, clock: Callable[[], datetime]) -> None:
         self.slack = slack
         self._agents = _Cache(AGENT_TTL, clock)
+        self._agent_emails = _Cache(AGENT_TTL, clock)
 
     def agent_for(self, writer: HelpdeskWriter, source: Source, user_id: str) -> tuple[str | None, str]:
         """(agent id or None, why not). Raises HelpdeskError when the helpdesk cannot be asked now."""
@@ -115,3 +139,15 @@ class AgentDirectory:
         if agent is None:
             return None, f"no {source.label} agent has their email"
         return agent, ""
+
+    def slack_user_for_agent(self, writer: HelpdeskWriter, source: Source, agent_id: str) -> str | None:
+        """The Slack user with helpdesk agent `agent_id`'s email, None when there is none or either side
+        cannot say now (logged): a prefill, so a helpdesk hiccup leaves the field empty, never fails."""
+        try:
+            email = self._agent_emails.get(
+                (source, agent_id), lambda: writer.agent_email(agent_id), on_error=HelpdeskError
+            )
+        except HelpdeskError as exc:
+            log.warning("agent_email_lookup_failed", source=source.value, agent=agent_id, error=str(exc))
+            return None
+        return None if email is None else self.slack.user_by_email(email)

@@ -92,6 +92,16 @@ class Store(AlertQueries):
             row = session.get(TicketRow, str(ref))
             return _row_to_item(row) if row else None
 
+    def closed_between(self, since: datetime, until: datetime) -> list[HelpdeskItem]:
+        """Items no longer open whose last change falls in [since, until): the week's solved tickets."""
+        stmt = (
+            select(TicketRow)
+            .where(TicketRow.is_open.is_(False), TicketRow.updated_at >= since, TicketRow.updated_at < until)
+            .order_by(TicketRow.ref)
+        )
+        with self.session() as session:
+            return [_row_to_item(row) for row in session.scalars(stmt)]
+
     def open_items(self, source: Source | None = None) -> list[HelpdeskItem]:
         stmt = select(TicketRow).where(TicketRow.is_open.is_(True)).order_by(TicketRow.ref)
         if source is not None:

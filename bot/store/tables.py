@@ -6,10 +6,10 @@ and upstream syncs only fetch what changed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UtcDateTime
@@ -224,6 +224,126 @@ class EscalationEventRow(SQLModel, table=True):
     escalation_id: int = Field(foreign_key="escalations.id")
     chain: str = Field(max_length=64)
     tier: int
+    kind: str = Field(max_length=32)
+    actor: str | None = Field(default=None, max_length=32)
+    at: datetime = _ts()
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+# -- QA scorecards ---------------------------------------------------------------------------------------
+class QaRubricRow(SQLModel, table=True):
+    """One rubric version (scale, pass mark, categories). Rows are never changed: a config change makes a
+    new row, so old reviews keep the weights they were scored with."""
+
+    __tablename__ = "qa_rubrics"
+    __table_args__ = (UniqueConstraint("version", name="uq_qa_rubrics_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=12)
+    rubric: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class QaCalibrationRow(SQLModel, table=True):
+    """A calibration session on one ticket: reviewers score it blind until it closes (owner or window)."""
+
+    __tablename__ = "qa_calibrations"
+    __table_args__ = (Index("ix_qa_calibrations_status_closes", "status", "closes_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=64)
+    owner: str = Field(max_length=32)
+    channel: str | None = Field(default=None, max_length=64)
+    message_ts: str | None = Field(default=None, max_length=32)
+    opened_at: datetime = _ts()
+    closes_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+    closed_by: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="open", max_length=16)  # open | closed
+
+
+class QaReviewRow(SQLModel, table=True):
+    """One scorecard: a review of an agent's ticket, or one reviewer's blind score in a calibration.
+
+    The score is stored as computed with the row's rubric version. `version` is bumped by every score
+    edit and every edit names the version it read, so two edits of one review cannot both apply.
+    """
+
+    __tablename__ = "qa_reviews"
+    __table_args__ = (
+        Index("ix_qa_reviews_agent_created", "agent", "created_at"),
+        Index("ix_qa_reviews_created", "created_at", "id"),
+        Index("ix_qa_reviews_kind", "kind"),
+        UniqueConstraint("calibration_id", "reviewer", name="uq_qa_reviews_calibration_reviewer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rubric_id: int = Field(foreign_key="qa_rubrics.id")
+    kind: str = Field(max_length=16)  # review | calibration
+    calibration_id: int | None = Field(default=None, foreign_key="qa_calibrations.id")
+    reviewer: str = Field(max_length=32)
+    agent: str = Field(max_length=32)
+    agent_email: str | None = Field(default=None, max_length=254)
+    ref: str = Field(max_length=64)
+    scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    percent: float
+    passed: bool
+    critical_failed: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    comment: str = Field(default="", sa_type=Text)
+    coaching: str = Field(default="", sa_type=Text)
+    dispute_state: str | None = Field(default=None, max_length=16)  # open | accepted | rejected | rescored
+    version: int = 1
+    created_at: datetime = _ts()
+    edited_at: datetime | None = _ts(nullable=True)
+
+
+class QaDisputeRow(SQLModel, table=True):
+    """An agent's dispute of one review (at most one per review) and the reviewer's decision."""
+
+    __tablename__ = "qa_disputes"
+    __table_args__ = (UniqueConstraint("review_id", name="uq_qa_disputes_review"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="qa_reviews.id")
+    agent: str = Field(max_length=32)
+    reason: str = Field(default="", sa_type=Text)
+    state: str = Field(default="open", max_length=16)  # open | accepted | rejected | rescored
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = _ts(nullable=True)
+    note: str = Field(default="", sa_type=Text)
+    created_at: datetime = _ts()
+
+
+class QaSampleRow(SQLModel, table=True):
+    """A ticket assigned to a reviewer for one week's sample; `review_id` is set once it is scored."""
+
+    __tablename__ = "qa_samples"
+    __table_args__ = (
+        UniqueConstraint("reviewer", "ref", "week_start", name="uq_qa_samples_reviewer_ref_week"),
+        Index("ix_qa_samples_reviewer_review", "reviewer", "review_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer: str = Field(max_length=32)
+    agent: str = Field(max_length=32)
+    ref: str = Field(max_length=64)
+    week_start: date
+    assigned_at: datetime = _ts()
+    review_id: int | None = Field(default=None, foreign_key="qa_reviews.id")
+
+
+class QaEventRow(SQLModel, table=True):
+    """One QA audit event (review created or edited, calibration score, dispute, sample). Append-only:
+    rows are inserted and read, never updated or deleted."""
+
+    __tablename__ = "qa_events"
+    __table_args__ = (Index("ix_qa_events_at", "at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int | None = Field(default=None, foreign_key="qa_reviews.id")
+    calibration_id: int | None = Field(default=None, foreign_key="qa_calibrations.id")
+    dispute_id: int | None = Field(default=None, foreign_key="qa_disputes.id")
     kind: str = Field(max_length=32)
     actor: str | None = Field(default=None, max_length=32)
     at: datetime = _ts()

@@ -13,8 +13,8 @@ there needs `chat:write.public`; `conversations.join` works for public channels 
 scopes (`scopes=`) are checked per method (`missing_scope` with `needed`/`provided`) and sent back in
 the `x-oauth-scopes` header of every response, as Slack does.
 
-User groups (`add_usergroup`, `usergroups.users.list`) and DMs (`conversations.open`, posting to a
-user id, DM history under `im:history`) live in `slack_directory.py`.
+User groups (`add_usergroup`, `usergroups.users.list`), `users.lookupByEmail` and DMs
+(`conversations.open`, posting to a user id, DM history under `im:history`) live in `slack_directory.py`.
 
 Timestamps are deterministic: the first message gets "1700000000.000100" and every message or ephemeral
 after it 100 microseconds more, so ts values are unique, strictly increasing and reproducible.
@@ -76,6 +76,7 @@ _ACCEPTED_SCOPES: dict[str, str] = {
     "conversations.open": "channels:write,groups:write,im:write,mpim:write",
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
+    "users.lookupByEmail": "users:read.email",
 }
 
 
@@ -296,6 +297,7 @@ class SlackEmulator(EmulatorServer):
             "conversations.open": self._directory.conversations_open,
             "usergroups.users.list": self._directory.usergroups_users_list,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._directory.users_lookup_by_email,
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
@@ -839,7 +841,10 @@ class SlackEmulator(EmulatorServer):
     def _users_info(self, call: _Call) -> dict[str, Any]:
         """Shape of the java-slack-sdk users.info sample; `profile.email` only with users:read.email."""
         self._require_scope("users:read")
-        user_id = call.require("user")
+        return {"user": self._user_object(call.require("user"))}
+
+    def _user_object(self, user_id: str) -> dict[str, Any]:
+        """The user object of users.info and users.lookupByEmail; `user_not_found` for an unknown id."""
         profile: dict[str, Any]
         if user_id == self.bot_user_id:
             name, tz, is_bot = "deskwatch", "UTC", True
@@ -855,31 +860,29 @@ class SlackEmulator(EmulatorServer):
         local = datetime.now(UTC).astimezone(zone)
         offset = local.utcoffset()
         return {
-            "user": {
-                "id": user_id,
-                "team_id": self.team_id,
-                "name": name,
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name,
+            "deleted": False,
+            "tz": tz,
+            "tz_label": local.tzname() or tz,
+            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "profile": {
                 "real_name": name,
-                "deleted": False,
-                "tz": tz,
-                "tz_label": local.tzname() or tz,
-                "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
-                "is_bot": is_bot,
-                "is_app_user": False,
-                "is_admin": False,
-                "is_owner": False,
-                "is_primary_owner": False,
-                "is_restricted": False,
-                "is_ultra_restricted": False,
-                "profile": {
-                    "real_name": name,
-                    "real_name_normalized": name,
-                    "display_name": name,
-                    "display_name_normalized": name,
-                    "team": self.team_id,
-                    **profile,
-                },
-            }
+                "real_name_normalized": name,
+                "display_name": name,
+                "display_name_normalized": name,
+                "team": self.team_id,
+                **profile,
+            },
         }
 
     def _views_open(self, call: _Call) -> dict[str, Any]:

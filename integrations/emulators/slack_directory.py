@@ -1,11 +1,14 @@
-"""User groups and direct messages for the Slack emulator: `usergroups.users.list`, `conversations.open`
-and `chat.postMessage` to a user id.
+"""User groups, users by email and direct messages for the Slack emulator: `usergroups.users.list`,
+`users.lookupByEmail`, `conversations.open` and `chat.postMessage` to a user id.
 
 Shaped after `shared/specs/slack/slack_web_openapi_v2.json` and Slack's method docs:
 
 - `usergroups.users.list` (scope `usergroups:read`): `{"ok": true, "users": [...]}`; an unknown
   user group is `no_such_subteam`; a disabled one is listed only with `include_disabled`
   (without it the emulator answers `no_such_subteam`, as for a group that is not there);
+- `users.lookupByEmail` (scope `users:read.email`): `{"ok": true, "user": {...}}`, the user object of
+  `users.info`; the email matches case-insensitively; an email no human user has is `users_not_found`
+  (the bot user has no email);
 - `conversations.open` (scope `im:write`) with one user in `users`, or `channel` naming an open DM:
   `{"ok": true, "channel": {"id": "D..."}}`, and once the DM is open `"no_op": true,
   "already_open": true`; `return_im` gives the full IM object. A DM's id is stable per user;
@@ -74,6 +77,16 @@ class SlackDirectory:
         if group is None or (group.disabled and not call.flag("include_disabled")):
             raise SlackError("no_such_subteam")
         return {"users": list(group.users)}
+
+    def users_lookup_by_email(self, call: _Call) -> dict[str, Any]:
+        self._emu._require_scope("users:read.email")
+        email = call.require("email").strip().lower()
+        user_id = next(
+            (uid for uid, user in self._emu._users.items() if str(user["email"]).lower() == email), None
+        )
+        if user_id is None:
+            raise SlackError("users_not_found")
+        return {"user": self._emu._user_object(user_id)}
 
     def conversations_open(self, call: _Call) -> dict[str, Any]:
         users_param, channel_id = call.text("users"), call.text("channel")

@@ -10,6 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from bot.config import config_from_dict
 from integrations.emulators.seed import DEMO_CONFIG
 from tests.helpers.live import live_stack
 
@@ -240,6 +241,92 @@ def test_config_check_names_the_yaml_path_of_a_bad_escalation_block(live):
     assert "Traceback" not in result.output
 
 
+# The issue's QA block, character for character (comments included): it must pass as written.
+ISSUE_QA_BLOCK = """\
+qa:
+  scale: 5                      # scores 1..scale, or n/a
+  pass_mark: 80                 # percent
+  reviewers: [U0MANAGER]        # plus every team's managers
+  rubric:
+    - {key: accuracy,  label: "Correct resolution", weight: 3}
+    - {key: empathy,   label: "Empathy and tone",   weight: 2}
+    - {key: process,   label: "Followed process",   weight: 2}
+    - {key: compliance, label: "Compliance (KYC/PCI)", weight: 3, critical: true}
+"""
+
+
+def test_config_check_passes_the_issues_exact_qa_block(live):
+    env, _, _, _ = live
+    write_config(env, ISSUE_QA_BLOCK)
+    version = config_from_dict({**DEMO_CONFIG, **yaml.safe_load(ISSUE_QA_BLOCK)}).qa.rubric().version
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 0, result.output
+    # U0MANAGER is listed and manages billing; U0PAYLEAD and U0COMPLY manage the other two teams
+    assert (
+        f"QA OK: rubric {version} (4 categories, scale 1-5, pass 80%), 1 reviewer "
+        "(plus team managers: 3 in all)" in result.output
+    )
+    assert "Configuration OK" in result.output and "Escalation OK" not in result.output
+
+
+def test_config_check_shows_the_weekly_qa_sample(live):
+    env, _, _, _ = live
+    write_config(env, ISSUE_QA_BLOCK + "  sample: {per_agent_per_week: 3, from: closed}\n")
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "; weekly sample: 3 per agent from closed tickets" in result.output
+
+
+def test_config_check_says_nothing_about_qa_without_a_qa_block(live):
+    env, _, _, _ = live
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "QA OK" not in result.output
+
+
+def test_config_check_names_the_yaml_path_of_each_problem_in_a_bad_qa_block(live):
+    env, _, _, _ = live
+    bad = (
+        ISSUE_QA_BLOCK.replace("pass_mark: 80 ", "pass_mark: 180")
+        .replace('"Empathy and tone",   weight: 2', '"Empathy and tone",   wieght: 2')
+        .replace("{key: process,  ", "{key: accuracy, ")
+        .replace("critical: true", "critical: maybe")
+        + "  dispute_window: 7\n"
+    )
+    write_config(env, bad)
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 2, result.output
+    problems = [line.strip() for line in result.output.splitlines() if line.strip().startswith("- qa.")]
+    assert problems == [
+        '- qa.pass_mark: "180" is not a pass mark (a whole percent from 0 to 100, e.g. 80)',
+        "- qa.rubric[1].weight: is required",
+        '- qa.rubric[1].wieght: unknown key (did you mean "weight"?)',
+        '- qa.rubric[3].critical: "maybe" is not true or false',
+        '- qa.dispute_window: "7" is not a duration: add a unit, like 30m, 2h, 1h30m, 90s or 1d',
+        '- qa.rubric[2].key: "accuracy" is already the key of rubric[0]',
+    ]
+    assert "QA OK" not in result.output and "Configuration OK" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_config_check_reports_a_qa_block_that_is_not_a_mapping(live):
+    env, _, _, _ = live
+    write_config(env, "qa: [accuracy, empathy]\n")
+
+    result = runner.invoke(cli, ["config", "check"], env=env)
+
+    assert result.exit_code == 2
+    assert 'qa: expected a mapping (key: value), got a list "[accuracy, empathy]"' in result.output
+
+
 def outbox_rows(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.strip() and line.split()[0].isdigit()]
 
@@ -305,7 +392,7 @@ def test_db_upgrade_creates_the_schema(tmp_path, database_url):
     )
 
     assert result.exit_code == 0, result.output
-    assert "0005_escalation_context" in result.output
+    assert "0006_qa" in result.output
 
 
 def test_serve_without_slack_credentials_explains_what_is_missing(tmp_path):

@@ -71,7 +71,7 @@ def test_sla_unknown_team_explains_the_choices(scanned, slack_emu):
     assert "Unknown team" in response["text"] and "billing" in response["text"]
 
 
-@pytest.mark.parametrize("command", ["/qa", "/digest"])
+@pytest.mark.parametrize("command", ["/digest"])
 def test_manifest_commands_not_yet_enabled_answer_plainly(running_bot, slack_emu, command):
     resp = slash_command(
         running_bot.events_url,
@@ -103,3 +103,19 @@ def test_escalate_without_an_escalation_block_says_how_to_configure_it(running_b
     assert body["response_type"] == "ephemeral"
     assert "not configured" in body["text"] and "escalation:" in body["text"]
     assert slack_emu.calls("/api/views.open") == []
+
+
+def test_qa_without_a_qa_block_says_how_to_configure_it(running_bot, slack_emu):
+    resp = slash_command(
+        running_bot.events_url,
+        secret=running_bot.secret,
+        command="/qa",
+        text="report",
+        user_id="U0MANAGER",
+        channel_id="C0BILLING",
+        response_url=slack_emu.response_url("x"),
+    )
+
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["response_type"] == "ephemeral" and "`qa:` block" in body["text"]

@@ -1,5 +1,6 @@
 """One write-back contract for ZendeskWriter and IntercomWriter, each driven through its real SDK
-against its emulator: notes added once (even when the answer is lost), routing, agent lookup."""
+against its emulator: notes added once (even when the answer is lost), routing, agent lookup (by email
+and back)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class WriteKit:
     group_id: str  # a second group / team to route to
     agent_id: str  # an agent whose email is AGENT_EMAIL
     add_non_agent: Callable[[str], None]
+    non_agent_id: str  # the id `add_non_agent` gives (Zendesk end-user, Intercom teammate without a seat)
+    add_agent: Callable[[str], str]  # (email) -> the new agent's id
     token: str
 
 
@@ -90,6 +93,8 @@ def zendesk_kit(zendesk_emu, clock) -> WriteKit:
         group_id="8",
         agent_id="501",
         add_non_agent=lambda email: zendesk_emu.add_user(502, "A Customer", email, role="end-user"),
+        non_agent_id="502",
+        add_agent=lambda email: zendesk_emu.add_user(503, "Eli Admin", email, role="admin") or "503",
         token=zendesk_emu.token,
     )
 
@@ -133,6 +138,8 @@ def intercom_kit(intercom_emu, clock) -> WriteKit:
         group_id="78",
         agent_id="902",
         add_non_agent=lambda email: intercom_emu.add_admin(903, "No Seat", email, has_inbox_seat=False),
+        non_agent_id="903",
+        add_agent=lambda email: intercom_emu.add_admin(904, "Eli Admin", email) or "904",
         token=intercom_emu.token,
     )
 
@@ -311,7 +318,60 @@ def test_agent_cache_expires_after_an_hour(kit):
     assert len(kit.emulator.calls()) == 1
 
 
-@pytest.mark.parametrize("operation", ["note", "find_note", "route", "agent"])
+def test_agent_email_gives_an_agents_email_lower_cased(kit):
+    eli = kit.add_agent("Eli.Admin@Example.COM")
+    writer = kit.make().writer()
+
+    assert writer.agent_email(kit.agent_id) == AGENT_EMAIL
+    assert writer.agent_email(eli) == "eli.admin@example.com"
+
+
+def test_agent_email_of_an_unknown_id_or_a_non_agent_is_none(kit):
+    kit.add_non_agent("customer@example.com")
+    writer = kit.make().writer()
+
+    assert writer.agent_email("999999") is None
+    assert writer.agent_email(kit.non_agent_id) is None  # Zendesk end-user / Intercom teammate without a seat
+    assert writer.agent_email("") is None
+
+
+def test_agent_email_caches_hits_and_misses_for_an_hour(kit):
+    helpdesk = kit.make()
+    now = [1000.0]
+    writer = type(helpdesk.writer())(helpdesk, clock=lambda: now[0])
+    assert writer.agent_email(kit.agent_id) == AGENT_EMAIL
+    assert writer.agent_email("999999") is None
+    kit.emulator.reset_log()
+
+    now[0] += 3599
+    assert writer.agent_email(kit.agent_id) == AGENT_EMAIL
+    assert writer.agent_email("999999") is None
+    assert kit.emulator.calls() == []
+    now[0] += 2
+    writer.agent_email(kit.agent_id)
+    assert len(kit.emulator.calls()) == 1
+
+
+def test_zendesk_agent_email_reads_show_user_and_skips_ids_that_cannot_be_users(zendesk_emu, clock):
+    kit = zendesk_kit(zendesk_emu, clock)
+    writer = kit.make().writer()
+
+    assert writer.agent_email("501") == AGENT_EMAIL
+    assert writer.agent_email("not-a-number") is None
+    assert [c.path for c in zendesk_emu.calls()] == ["/api/v2/users/501.json"]
+
+
+def test_intercom_agent_email_shares_the_admins_list_with_find_agent_by_email(intercom_emu, clock):
+    kit = intercom_kit(intercom_emu, clock)
+    writer = kit.make().writer()
+
+    assert writer.find_agent_by_email(AGENT_EMAIL) == "902"
+    assert writer.agent_email("902") == AGENT_EMAIL
+    assert writer.agent_email("901") == "bot@deskwatch.example"
+    assert len(intercom_emu.calls("/admins")) == 1
+
+
+@pytest.mark.parametrize("operation", ["note", "find_note", "route", "agent", "agent_email"])
 def test_bad_credentials_raise_auth_error_without_the_token(kit, operation):
     kit.open_item(5, [])
     writer = kit.make(token="definitely-wrong-token").writer()
@@ -320,6 +380,7 @@ def test_bad_credentials_raise_auth_error_without_the_token(kit, operation):
         "find_note": lambda: writer.find_note("5", MARKER),
         "route": lambda: writer.route("5", group_id=kit.group_id, tags=["x"]),
         "agent": lambda: writer.find_agent_by_email(AGENT_EMAIL),
+        "agent_email": lambda: writer.agent_email(kit.agent_id),
     }
 
     with pytest.raises(HelpdeskAuthError) as excinfo:

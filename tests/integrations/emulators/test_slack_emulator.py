@@ -1321,3 +1321,36 @@ def test_users_info_of_an_added_user_shows_name_and_email(emu: SlackEmulator, cl
         "Bea Tier",
         "bea@acme.test",
     )
+
+
+def test_users_lookup_by_email_answers_the_users_info_user(emu: SlackEmulator, client: WebClient) -> None:
+    emu.add_user("U0TIER2", "Bea Tier", tz="Europe/Berlin", email="bea@acme.test")
+
+    response = client.users_lookupByEmail(email="Bea@Acme.TEST")
+
+    assert response.data == {"ok": True, "user": client.users_info(user="U0TIER2")["user"]}
+    assert (response["user"]["id"], response["user"]["profile"]["email"]) == ("U0TIER2", "bea@acme.test")
+    assert response.headers["x-accepted-oauth-scopes"] == "users:read.email"
+
+
+def test_users_lookup_by_email_of_an_unknown_email_is_users_not_found(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    emu.add_user("U0TIER2", "Bea Tier", email="bea@acme.test")
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.users_lookupByEmail(email="bea@other.test")
+
+    assert slack_error(excinfo) == {"ok": False, "error": "users_not_found"}
+
+
+def test_users_lookup_by_email_without_users_read_email_is_missing_scope(emu: SlackEmulator) -> None:
+    client = scoped_client(emu, "users:read")
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.users_lookupByEmail(email=f"{AGENT.lower()}@example.com")
+
+    assert (slack_error(excinfo)["error"], slack_error(excinfo)["needed"]) == (
+        "missing_scope",
+        "users:read.email",
+    )
