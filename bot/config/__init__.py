@@ -12,14 +12,16 @@ Submodules:
 - `models`: the pydantic YAML models, AppConfig included, and the team-conflict checks.
 - `escalation`: the optional `escalation:` section (tiers, reasons) and its domain policy.
 - `qa`: the optional `qa:` section (rubric, reviewers, calibration, disputes, sampling) and its Rubric.
+- `digests`: the optional `digests:` list (per-team digest schedules) and its domain SendSchedule.
 - `loading`: secret stripping, the YAML 1.2 loader, `load_config` and `config_from_dict`.
 - `settings`: environment `Settings`, `load_settings` and `settings_problems`.
 """
 
 from __future__ import annotations
 
-# models first: it imports the sections (qa) that build on its models once those exist
+# models first: it imports the sections (qa, digests) that build on its models once those exist
 import bot.config.models  # noqa: F401, I001
+from bot.config.digests import DigestSchedule, digest_channel, digests_for
 from bot.config.errors import ConfigError
 from bot.config.escalation import EscalationConfig, EscalationTier, IntercomHandoff, ZendeskHandoff
 from bot.config.fields import DAY_NAMES
@@ -48,6 +50,7 @@ __all__ = [
     "AppConfig",
     "BusinessHoursConfig",
     "ConfigError",
+    "DigestSchedule",
     "EscalationConfig",
     "EscalationTier",
     "HolidayDates",
@@ -65,6 +68,8 @@ __all__ = [
     "TeamConfig",
     "ZendeskHandoff",
     "config_from_dict",
+    "digest_channel",
+    "digests_for",
     "load_config",
     "load_settings",
     "settings_problems",

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays as pyholidays
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from bot.config.errors import _invalid, _problems, _unique
@@ -256,7 +264,13 @@ class AppConfig(_Model):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     escalation: EscalationConfig | None = None  # absent: escalation handoffs are not configured
     qa: QaConfig | None = None  # absent: QA scorecards are not configured
+    digests: list[DigestSchedule] = Field(default_factory=list)  # absent: no digests are sent
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _digests_name_teams(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> AppConfig:
+        """Each digest names a configured team, reported together with every other problem."""
+        return check_digests(data, handler)
 
     @model_validator(mode="before")
     @classmethod
@@ -432,6 +446,8 @@ def _raw_team_conflicts(data: Mapping[str, Any]) -> list[str]:
     return [f"{path}: {message}" for path, message in _team_conflicts(entries)]
 
 
-# QaConfig builds on `_Model`, so it is imported once the models above exist; being in this module's
-# namespace lets the `AppConfig.model_rebuild` in escalation.py resolve `qa` as well.
+# QaConfig and DigestSchedule build on `_Model`, so they are imported once the models above exist; being in
+# this module's namespace lets the `AppConfig.model_rebuild` in escalation.py resolve `qa` and `digests` as
+# well, and `check_digests` is AppConfig's cross-check of digests against `teams`.
+from bot.config.digests import DigestSchedule, check_digests  # noqa: E402
 from bot.config.qa import QaConfig  # noqa: E402

@@ -266,6 +266,9 @@ def test_escalate_button_on_an_alert_and_the_message_shortcut_open_the_form(
 def test_double_accept_gives_one_owner_and_tells_the_second(esc_bot, slack_emu, desk, clock):
     esc, _ = _open_handoff(esc_bot, slack_emu, desk.ref)
     _press(esc_bot, slack_emu, esc, EscalationActions.ACCEPT, "U0T2A")
+    # Lazy listeners run concurrently: the first click is let through before the second (presses at the
+    # very same moment are tested in tests/bot/services/test_escalation_service.py).
+    wait_for(lambda: esc_bot.deps.escalations.get(esc.id).state.owner, what="first accept")
     second = _press(esc_bot, slack_emu, esc, EscalationActions.ACCEPT, "U0T2B")
     told = wait_for(lambda: [r for r in slack_emu.responses() if r["_name"] == second], what="second told")
     assert told[0]["response_type"] == "ephemeral" and "already accepted by <@U0T2A>" in told[0]["text"]
