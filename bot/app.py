@@ -7,6 +7,7 @@ settings and configuration.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -351,8 +352,11 @@ def _register_escalation_purposes(
     )
 
 
-def build_bolt_app(deps: Deps, *, token_verification: bool = True) -> App:
-    """The one Bolt app: request verification on, every listener registered, deps in the context."""
+def build_bolt_app(
+    deps: Deps, *, token_verification: bool = True, listener_executor: Executor | None = None
+) -> App:
+    """The one Bolt app: request verification on, every listener registered, deps in the context.
+    `listener_executor` runs the lazy listeners (tests pass theirs to wait for them before stopping)."""
     from handlers import register_all
 
     signing_secret = deps.settings.slack_signing_secret
@@ -364,6 +368,7 @@ def build_bolt_app(deps: Deps, *, token_verification: bool = True) -> App:
         # Acks run on the request thread, so a burst of requests never queues an ack behind the lazy
         # work (views, lookups) of earlier ones in Bolt's listener pool; every slow step is lazy.
         process_before_response=True,
+        **({"listener_executor": listener_executor} if listener_executor is not None else {}),
     )
     # Bolt builds its own WebClient, say and respond per request: swap in redacting ones.
     app.use(redaction_middleware(redaction_policy(deps.config)))

@@ -5,7 +5,6 @@ a fake clock, and the composed bot."""
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -192,13 +191,9 @@ class RunningBot:
 @pytest.fixture
 def running_bot(make_deps, demo_config) -> Iterator[RunningBot]:
     """`deskwatch serve`'s HTTP surface on 127.0.0.1:0 (without the scheduler: tests run jobs themselves)."""
-    from bot.app import build_bolt_app
-    from bot.web import build_wsgi_app, make_http_server
+    from tests.helpers.bolt_server import start_bot
 
     deps = make_deps(demo_config)
-    server = make_http_server(build_wsgi_app(deps, build_bolt_app(deps)), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, stop = start_bot(deps)
     yield RunningBot(url=f"http://127.0.0.1:{server.server_port}", deps=deps)
-    server.shutdown()
-    server.server_close()
+    stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -36,22 +35,12 @@ def esc_desk(seeded, slack_emu):
     return zendesk, intercom
 
 
-def start_bot(deps):
-    from bot.app import build_bolt_app
-    from bot.web import build_wsgi_app, make_http_server
-
-    server = make_http_server(build_wsgi_app(deps, build_bolt_app(deps)), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server
-
-
 @pytest.fixture
 def esc_bot(esc_desk, make_deps) -> Iterator:
     from tests.conftest import RunningBot
+    from tests.helpers.bolt_server import start_bot
 
     deps = make_deps(escalation_config())
-    server = start_bot(deps)
+    server, stop = start_bot(deps)
     yield RunningBot(url=f"http://127.0.0.1:{server.server_port}", deps=deps)
-    server.shutdown()
-    server.server_close()
+    stop()

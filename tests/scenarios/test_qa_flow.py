@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import threading
 from datetime import timedelta
 
 import pytest
@@ -32,17 +31,14 @@ def qa_config(**overrides):
 
 @pytest.fixture
 def qa_bot(seeded, slack_emu, make_deps):
-    from bot.app import build_bolt_app
-    from bot.web import build_wsgi_app, make_http_server
     from tests.conftest import RunningBot
+    from tests.helpers.bolt_server import start_bot
 
     prepare_qa_emulators(slack_emu)
     deps = make_deps(qa_config(sample={"per_agent_per_week": 2}))
-    server = make_http_server(build_wsgi_app(deps, build_bolt_app(deps)), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, stop = start_bot(deps)
     yield RunningBot(url=f"http://127.0.0.1:{server.server_port}", deps=deps)
-    server.shutdown()
-    server.server_close()
+    stop()
 
 
 def _qa(bot, slack_emu, text: str, user: str = "U0MANAGER", channel: str = "C0BILLING"):
