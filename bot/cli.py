@@ -315,9 +315,21 @@ def escalations_export(
     ] = None,
 ) -> None:
     """Print every audit event (created, accepted, re-pinged, resolved...), oldest first."""
-    from bot.services.escalation_export import FORMATS, ExportError, parse_since, write_export
-    from bot.store.db import make_engine, upgrade
+    from bot.services.escalation_export import write_export
     from bot.store.escalations import EscalationStore
+
+    _export(
+        fmt,
+        since,
+        lambda engine, start: write_export(EscalationStore(engine).events(since=start), sys.stdout, fmt=fmt),
+    )
+
+
+def _export(fmt: str, since: str | None, write) -> None:
+    """Shared by the exports: check --format/--since (exit 2 with a clear line), then `write(engine, start)`
+    to stdout on a migrated database."""
+    from bot.services.escalation_export import FORMATS, ExportError, parse_since
+    from bot.store.db import make_engine, upgrade
 
     try:
         if fmt not in FORMATS:
@@ -330,7 +342,7 @@ def escalations_export(
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        write_export(EscalationStore(engine).events(since=start), sys.stdout, fmt=fmt)
+        write(engine, start)
         sys.stdout.flush()
     finally:
         engine.dispose()
@@ -347,28 +359,15 @@ def qa_export(
     ] = None,
 ) -> None:
     """Print every review (not calibration scores), oldest first: scores per category, %, dispute state."""
-    from bot.services.escalation_export import FORMATS, ExportError, parse_since
     from bot.services.qa_export import write_export
-    from bot.store.db import make_engine, upgrade
     from bot.store.qa import QaStore
 
-    try:
-        if fmt not in FORMATS:
-            raise ExportError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-        start = parse_since(since)
-    except ExportError as exc:
-        typer.echo(f"deskwatch: {exc}", err=True)
-        raise typer.Exit(EXIT_CONFIG) from None
-    settings, _ = load_all()
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
+    def write(engine, start) -> None:
         store = QaStore(engine)
         rubrics = store.rubrics_used(since=start)  # one column per category those reviews were scored on
         write_export(store.iter_reviews(since=start), sys.stdout, fmt=fmt, rubrics=rubrics)
-        sys.stdout.flush()
-    finally:
-        engine.dispose()
+
+    _export(fmt, since, write)
 
 
 # -- serve ---------------------------------------------------------------------------------------

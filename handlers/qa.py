@@ -128,14 +128,14 @@ def open_score_modal(
     ticket = None
     if ref is not None:
         try:
-            ticket = deps.tickets.summary(ref, now=deps.clock())
+            item = deps.tickets.item(ref)  # read once: the summary and the assignee both come from it
+            ticket = deps.tickets.summary(ref, now=deps.clock(), item=item)
         except (UnknownTicket, HelpdeskError) as exc:
             client.views_update(
                 view_id=view_id, hash=view_hash, view=qa_result_modal("Cannot score", f"⚠️ {exc}")
             )
             return
         if agent is None and mode == "review":  # the assignee, as a Slack user (by email)
-            item = deps.tickets.item(ref)
             agent = deps.qa_agents.slack_user(ref.source, item.assignee_id)
     rubric = deps.qa.rubric() if existing is None else existing_rubric(deps, review_id) or deps.qa.rubric()
     metadata = QaModalMetadata(

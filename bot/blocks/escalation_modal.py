@@ -27,6 +27,7 @@ from bot.blocks.escalation import TicketSummary, Urgency, reason_label, ticket_f
 from bot.blocks.ids import EscalationBlocks, EscalationModalActions, EscalationViews
 from bot.blocks.metadata import EscalationModalMetadata
 from bot.blocks.text import mrkdwn_link, mrkdwn_text, one_line, truncate
+from bot.blocks.view_state import input_text, selected_value
 from bot.domain.model import InvalidTicketRef, TicketRef
 
 TITLE = "Escalate a ticket"  # Slack caps a modal title at 24 characters
@@ -203,7 +204,7 @@ def parse_submission(
     asked for it. `tiers` and `reasons` are the ones offered, re-checked since the payload is client input."""
     errors: dict[str, str] = {}
     if ref is None:
-        typed = _text(values, EscalationBlocks.MODAL_REF, EscalationModalActions.REF)
+        typed = input_text(values, EscalationBlocks.MODAL_REF, EscalationModalActions.REF)
         if not typed:
             errors[EscalationBlocks.MODAL_REF] = "Paste the ticket link or type zd:101 / ic:9001"
         else:
@@ -211,16 +212,16 @@ def parse_submission(
                 ref = TicketRef.parse(typed)
             except InvalidTicketRef as exc:
                 errors[EscalationBlocks.MODAL_REF] = truncate(str(exc), 150)
-    tier_value = _selected(values, EscalationBlocks.MODAL_TIER, EscalationModalActions.TIER)
+    tier_value = selected_value(values, EscalationBlocks.MODAL_TIER, EscalationModalActions.TIER)
     tier = int(tier_value) if tier_value and tier_value.isascii() and tier_value.isdigit() else None
     if tier is None or tier not in tiers:
         errors[EscalationBlocks.MODAL_TIER] = "Choose one of the tiers listed"
-    reason = _selected(values, EscalationBlocks.MODAL_REASON, EscalationModalActions.REASON)
+    reason = selected_value(values, EscalationBlocks.MODAL_REASON, EscalationModalActions.REASON)
     if reason not in reasons:
         errors[EscalationBlocks.MODAL_REASON] = "Choose one of the reasons listed"
     needs = _required_text(values, EscalationBlocks.MODAL_NEEDS, EscalationModalActions.NEEDS, errors)
     tried = _required_text(values, EscalationBlocks.MODAL_TRIED, EscalationModalActions.TRIED, errors)
-    urgency_value = _selected(values, EscalationBlocks.MODAL_URGENCY, EscalationModalActions.URGENCY)
+    urgency_value = selected_value(values, EscalationBlocks.MODAL_URGENCY, EscalationModalActions.URGENCY)
     urgency = Urgency(urgency_value) if urgency_value in {u.value for u in Urgency} else None
     if urgency is None:
         errors[EscalationBlocks.MODAL_URGENCY] = "Choose how urgent this is"
@@ -230,25 +231,8 @@ def parse_submission(
     return EscalationRequest(ref=ref, tier=tier, reason=reason, needs=needs, tried=tried, urgency=urgency)
 
 
-def _state(values: Mapping[str, Any], block_id: str, action_id: str) -> Mapping[str, Any]:
-    block = values.get(block_id) if isinstance(values, Mapping) else None
-    state = block.get(action_id) if isinstance(block, Mapping) else None
-    return state if isinstance(state, Mapping) else {}
-
-
-def _text(values: Mapping[str, Any], block_id: str, action_id: str) -> str:
-    value = _state(values, block_id, action_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _selected(values: Mapping[str, Any], block_id: str, action_id: str) -> str | None:
-    option = _state(values, block_id, action_id).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
 def _required_text(values: Mapping[str, Any], block_id: str, action_id: str, errors: dict[str, str]) -> str:
-    text = _text(values, block_id, action_id)
+    text = input_text(values, block_id, action_id)
     if not text:
         errors[block_id] = "Required: the next tier reads this instead of the whole ticket"
     elif len(text) > TEXT_INPUT_MAX:

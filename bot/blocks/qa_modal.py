@@ -31,6 +31,7 @@ from bot.blocks.ids import QaBlocks, QaModalActions, QaViews
 from bot.blocks.metadata import QaModalMetadata, QaMode
 from bot.blocks.qa_text import WORDS_MAX, mrkdwn, ticket_line
 from bot.blocks.text import mrkdwn_text, one_line, truncate
+from bot.blocks.view_state import input_state, input_text, selected_value
 from bot.domain.model import InvalidTicketRef, TicketRef
 from bot.domain.qa_types import Category, Rubric, Scorecard, Scores
 
@@ -293,7 +294,7 @@ def parse_qa_submission(
     calibration mode the form has no agent picker: the Scorecard's agent is `agent` (or "")."""
     errors: dict[str, str] = {}
     if ref is None:
-        typed = _text(values, QaBlocks.REF, QaModalActions.REF)
+        typed = input_text(values, QaBlocks.REF, QaModalActions.REF)
         if not typed:
             errors[QaBlocks.REF] = "Paste the ticket link or type zd:101 / ic:9001"
         else:
@@ -304,7 +305,7 @@ def parse_qa_submission(
     if mode == "calibration":
         chosen = agent or ""
     else:
-        selected = _state(values, QaBlocks.AGENT, QaModalActions.AGENT).get("selected_user")
+        selected = input_state(values, QaBlocks.AGENT, QaModalActions.AGENT).get("selected_user")
         chosen = selected if isinstance(selected, str) and _USER_ID.match(selected) else ""
         if not chosen:
             errors[QaBlocks.AGENT] = "Choose the agent whose ticket this is"
@@ -327,7 +328,7 @@ def parse_scores(values: Mapping[str, Any], rubric: Rubric, errors: dict[str, st
     scores: dict[str, int | None] = {}
     for category in rubric.categories:
         block_id = category_block_id(category.key)
-        value = _selected(values, block_id, category_action_id(category.key))
+        value = selected_value(values, block_id, category_action_id(category.key))
         if value == NA:
             scores[category.key] = None
         elif value is not None and value.isascii() and value.isdigit() and 1 <= int(value) <= rubric.scale:
@@ -343,27 +344,10 @@ def parse_scores(values: Mapping[str, Any], rubric: Rubric, errors: dict[str, st
     return scores
 
 
-def _state(values: Mapping[str, Any], block_id: str, action_id: str) -> Mapping[str, Any]:
-    block = values.get(block_id) if isinstance(values, Mapping) else None
-    state = block.get(action_id) if isinstance(block, Mapping) else None
-    return state if isinstance(state, Mapping) else {}
-
-
-def _text(values: Mapping[str, Any], block_id: str, action_id: str) -> str:
-    value = _state(values, block_id, action_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _selected(values: Mapping[str, Any], block_id: str, action_id: str) -> str | None:
-    option = _state(values, block_id, action_id).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
 def bounded_text(
     values: Mapping[str, Any], block_id: str, action_id: str, limit: int, errors: dict[str, str]
 ) -> str:
-    text = _text(values, block_id, action_id)
+    text = input_text(values, block_id, action_id)
     if len(text) > limit:
         errors[block_id] = f"Keep it under {limit} characters (this is {len(text)})"
     return text

@@ -14,7 +14,8 @@ import yaml
 from pydantic import ValidationError
 
 from bot.config.errors import ConfigError, _format_errors, _join, _kind, _unique
-from bot.config.models import AppConfig, _raw_team_conflicts
+from bot.config.models import AppConfig
+from bot.config.team_checks import raw_team_conflicts
 
 EXAMPLE_FILE = "deskwatch.example.yaml"
 SECRET_IN_YAML = "secrets belong in environment variables (e.g. ZENDESK_API_TOKEN), not in the YAML"
@@ -62,7 +63,7 @@ def config_from_dict(data: Any, source: str = "<dict>") -> AppConfig:
     try:
         config = AppConfig.model_validate(cleaned)
     except ValidationError as exc:
-        problems += _format_errors(exc, AppConfig) + _raw_team_conflicts(cleaned)
+        problems += _format_errors(exc, AppConfig) + raw_team_conflicts(cleaned)
     if problems:
         raise ConfigError(_unique(problems))
     return config

@@ -8,7 +8,7 @@ team and of every team that omits the key; a team's own block (or `null`, for 24
 from __future__ import annotations
 
 import threading
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -40,9 +40,9 @@ from bot.config.fields import (
     UserId,
     Weekday,
     ZendeskGroupId,
-    _numeric_id,
     _timezone,
 )
+from bot.config.team_checks import team_conflicts
 from bot.domain.calendar import BusinessHours, EndOfDay
 from bot.domain.model import IntercomTargets, TeamRoute
 
@@ -315,7 +315,7 @@ class AppConfig(_Model):
 
     @model_validator(mode="after")
     def _teams_unique(self) -> AppConfig:
-        conflicts = _team_conflicts(
+        conflicts = team_conflicts(
             (team.name, team.zendesk_group_ids, team.intercom_team_ids) for team in self.teams
         )
         if conflicts:
@@ -384,66 +384,6 @@ class AppConfig(_Model):
         """
         team = self.team(team_name) if team_name else None
         return team.business_calendar() if team is not None else self.default_calendar()
-
-
-def _team_conflicts(teams: Iterable[tuple[Any, Sequence[Any], Sequence[Any]]]) -> list[tuple[str, str]]:
-    """Duplicate team names, and helpdesk ids claimed by more than one team, as (path, message)."""
-    problems: list[tuple[str, str]] = []
-    names: dict[str, int] = {}
-    owners: dict[tuple[str, str], tuple[int, Any]] = {}
-    for index, (name, group_ids, team_ids) in enumerate(teams):
-        if isinstance(name, str):
-            if name in names:
-                problems.append(
-                    (f"teams[{index}].name", f'"{name}" is already the name of teams[{names[name]}]')
-                )
-            else:
-                names[name] = index
-        for field, ids, what in (
-            ("zendesk_group_ids", group_ids, "Zendesk group"),
-            ("intercom_team_ids", team_ids, "Intercom team"),
-        ):
-            for position, ident in enumerate(ids):
-                if ident is None:
-                    continue
-                owner = owners.setdefault((field, ident), (index, name))
-                if owner[0] != index:
-                    owner_name = owner[1] if isinstance(owner[1], str) else f"teams[{owner[0]}]"
-                    problems.append(
-                        (
-                            f"teams[{index}].{field}[{position}]",
-                            f'"{ident}" already belongs to team "{owner_name}" (teams[{owner[0]}]); '
-                            f"a {what} may belong to only one team",
-                        )
-                    )
-    return problems
-
-
-def _raw_team_conflicts(data: Mapping[str, Any]) -> list[str]:
-    """Same checks on unvalidated data, so they are reported alongside other problems in one pass."""
-    teams = data.get("teams")
-    if not isinstance(teams, list):
-        return []
-    zendesk = _numeric_id("", "")
-
-    def ids(value: Any) -> list[str | None]:
-        if not isinstance(value, list):
-            return []
-        out: list[str | None] = []
-        for item in value:
-            try:
-                out.append(zendesk(item))
-            except PydanticCustomError:
-                out.append(None)
-        return out
-
-    entries = []
-    for team in teams:
-        team = team if isinstance(team, Mapping) else {}
-        name = team.get("name")
-        name = name.strip() if isinstance(name, str) else None
-        entries.append((name, ids(team.get("zendesk_group_ids")), ids(team.get("intercom_team_ids"))))
-    return [f"{path}: {message}" for path, message in _team_conflicts(entries)]
 
 
 # QaConfig and DigestSchedule build on `_Model`, so they are imported once the models above exist; being in
