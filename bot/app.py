@@ -19,12 +19,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.app_digests import build_digests
 from bot.config import AppConfig, Settings
 from bot.domain.model import Source
 from bot.domain.redact import RedactionPolicy
 from bot.metrics import Metrics
 from bot.services.alert_delivery import ItemRefresher, SlaAlertPurpose, SlaAlertUpdatePurpose
 from bot.services.deadlines import DeadlineKeeper
+from bot.services.digests import DigestService
 from bot.services.escalation_delivery import (
     HandoffPostPurpose,
     HandoffUpdatePurpose,
@@ -46,6 +48,7 @@ from bot.services.group_delivery import (
     AlertGroupUpdatePurpose,
     BacklogPurpose,
 )
+from bot.services.history import HistoryService
 from bot.services.outbox import Outbox
 from bot.services.qa import QaService
 from bot.services.qa_agents import QaAgents
@@ -101,6 +104,8 @@ class Deps:
     calibration: CalibrationService
     qa_renderer: QaRenderer
     qa_agents: QaAgents
+    history: HistoryService
+    digests: DigestService
     clock: Clock = field(default=utc_now)
 
     def __deepcopy__(self, memo: dict) -> Deps:
@@ -239,6 +244,8 @@ def build_deps(
         engine, store, outbox, outbox_store, config, tickets, directory, helpdesks, metrics, clock
     )
 
+    history, digests = build_digests(engine, store, outbox, config, helpdesks)
+
     def stored(items, now):
         keeper.refresh(items, now=now)
         escalations.on_items(items, now=now)
@@ -262,6 +269,8 @@ def build_deps(
         calibration=CalibrationService(qa),
         qa_renderer=qa_renderer,
         qa_agents=qa_agents,
+        history=history,
+        digests=digests,
         clock=clock,
     )
 

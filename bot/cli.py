@@ -137,6 +137,11 @@ def config_check() -> None:
         typer.echo(f"Escalation OK: tiers {tiers}; {reasons} reason{'' if reasons == 1 else 's'}")
     if config.qa is not None:
         typer.echo(_qa_line(config))
+    if config.digests:
+        from bot.cli_digests import digest_lines
+
+        for line in digest_lines(config):
+            typer.echo(line)
     typer.echo(f"Helpdesks polled: {', '.join(s.label for s in build_helpdesks(settings)) or 'none'}")
 
 
@@ -445,3 +450,6 @@ def demo(
 
 def main() -> None:
     cli()
+
+
+import bot.cli_digests  # noqa: E402,F401  (registers `sync` and `digest` on `cli`)

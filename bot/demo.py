@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.app import build_deps, utc_now
 from bot.config import config_from_dict, load_settings
+from bot.demo_digest import DEMO_DIGESTS, play_digest
 from bot.demo_escalation import DEMO_ESCALATION, ShiftedClock, play_escalation, prepare_emulators
 from bot.demo_qa import DEMO_QA, play_qa, prepare_qa_emulators
 from integrations.emulators.intercom import IntercomEmulator
@@ -106,7 +107,8 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
             intercom_url=intercom.url,
         )
         config = config_from_dict(
-            {**DEMO_CONFIG, "escalation": DEMO_ESCALATION, "qa": DEMO_QA}, source="demo"
+            {**DEMO_CONFIG, "escalation": DEMO_ESCALATION, "qa": DEMO_QA, "digests": DEMO_DIGESTS},
+            source="demo",
         )
         deps = build_deps(settings, config, clock=clock)
         out(f"Deskwatch demo: Slack {slack.url}, Zendesk {zendesk.url}, Intercom {intercom.url}")
@@ -127,6 +129,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         _play_faults(deps, zendesk, slack, seen, out, unknown=len(delivery.unknown) if delivery else 0)
         play_escalation(deps, slack, zendesk, clock, lambda: _print_new(slack.messages(), seen, out), out)
         play_qa(deps, lambda: _print_new(slack.messages(), seen, out), out, as_text=message_to_text)
+        play_digest(deps, zendesk, intercom, lambda: _print_new(slack.messages(), seen, out), out)
         if once:
             return len(slack.messages())
         out(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, escalate, events, handoff, qa, qa_actions
+from handlers import actions, commands, digests, errors, escalate, events, handoff, qa, qa_actions
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -28,3 +28,4 @@ def register_all(app: App, deps: Deps) -> None:
     handoff.register(app)
     qa.register(app)
     qa_actions.register(app)
+    digests.register(app)

@@ -32,16 +32,5 @@ def run_sla(body: dict, respond: Respond, deps) -> None:
     respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 
-def ack_not_enabled(ack: Ack, command: dict) -> None:
-    """Commands listed in the manifest whose capability ships in a later release say so plainly."""
-    ack(
-        text=f"`{command.get('command')}` is not enabled in this Deskwatch release yet. "
-        "Try `/sla` for breached and at-risk tickets.",
-        response_type="ephemeral",
-    )
-
-
 def register(app: App) -> None:
     app.command(Commands.SLA.value)(ack=ack_sla, lazy=[lazy(run_sla)])
-    for command in (Commands.DIGEST,):
-        app.command(command.value)(ack_not_enabled)

@@ -222,14 +222,29 @@ class IntercomHelpdesk:
             starting_after = following
 
     def _post_search(
-        self, query: dict[str, Any], pagination: dict[str, Any], *, request_options: dict[str, Any]
+        self,
+        query: dict[str, Any],
+        pagination: dict[str, Any],
+        *,
+        request_options: dict[str, Any],
+        sort: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """POST /conversations/search on the SDK's HTTP client, returning the page's JSON unparsed."""
+        body: dict[str, Any] = {"query": query, "pagination": pagination}
+        if sort is not None:
+            body["sort"] = sort
+        return self._request_json("conversations/search", "POST", request_options, json=body)
+
+    def _request_json(
+        self, path: str, method: str, request_options: dict[str, Any], *, json: Any = None
+    ) -> dict[str, Any]:
+        """One request on the SDK's HTTP client (auth, base URL, version header, timeout): its JSON
+        object unparsed, or ApiError for a non-2xx status (for `_call` to retry or map)."""
         response = self._client._client_wrapper.httpx_client.request(
-            "conversations/search",
-            method="POST",
-            json={"query": query, "pagination": pagination},
-            headers={"content-type": "application/json"},
+            path,
+            method=method,
+            json=json,
+            headers={"content-type": "application/json"} if json is not None else None,
             request_options=request_options,
         )
         try:
@@ -239,7 +254,7 @@ class IntercomHelpdesk:
         if not 200 <= response.status_code < 300:
             raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=body)
         if not isinstance(body, dict):
-            raise HelpdeskError("Intercom search returned a body that is not a JSON object")
+            raise HelpdeskError(f"Intercom {method} {path} returned a body that is not a JSON object")
         return body
 
     # -- names and urls --------------------------------------------------------------------------

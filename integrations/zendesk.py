@@ -45,6 +45,7 @@ from integrations.zendesk_context import ticket_context
 from integrations.zendesk_tickets import tickets_to_items
 
 if TYPE_CHECKING:
+    from integrations.zendesk_history import ZendeskHistory
     from integrations.zendesk_writes import ZendeskWriter
 
 SIDELOADS = ("slas", "metric_sets", "users", "groups")
@@ -178,6 +179,7 @@ class ZendeskHelpdesk:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.hooks["response"].append(self._calls)
+        self._session, self._timeout = session, timeout
         _route_zenpy(self._base_url)
         self._client = Zenpy(
             subdomain=subdomain or PLACEHOLDER_SUBDOMAIN,
@@ -244,6 +246,31 @@ class ZendeskHelpdesk:
         from integrations.zendesk_writes import ZendeskWriter
 
         return ZendeskWriter(self)
+
+    def history_feed(self, **kwargs: Any) -> ZendeskHistory:
+        """The digest history feed (`integrations.zendesk_history.ZendeskHistory`) over this adapter."""
+        from integrations.zendesk_history import ZendeskHistory
+
+        return ZendeskHistory(self, **kwargs)
+
+    @property
+    def api_calls(self) -> int:
+        """HTTP attempts made so far on this thread (urllib3 retries included)."""
+        return self._calls.total
+
+    def raw_get(self, path_or_url: str, params: dict[str, Any] | None, action: str) -> requests.Response:
+        """GET `/api/v2/<path>` (or an absolute link Zendesk sent, on this account only) on the adapter's
+        session, without zenpy's 429 handling: a 429 is returned for the caller to wait out; any other
+        non-2xx raises the same errors as every other call."""
+        api_base = f"{self._base_url or f'https://{self._subdomain}.zendesk.com'}/api/v2/"
+        url = path_or_url if "://" in path_or_url else api_base + path_or_url
+        if not url.startswith(api_base):
+            raise HelpdeskError(f"Zendesk {action}: refusing a link outside this account's API")
+        with self._errors(action):
+            response = self._session.get(url, params=params, timeout=self._timeout)
+            if response.status_code != 429:
+                response.raise_for_status()
+        return response
 
     # -- sync ------------------------------------------------------------------------------------
     def _full_sync(self, t0: int, after: str | None) -> Iterator[SyncPage]:

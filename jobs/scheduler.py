@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
+from jobs.digests import digest_job, history_job
 from jobs.escalations import escalation_timer_job
 from jobs.qa import qa_job
 from jobs.sla import decide_job, deliver_job, retention_job, sync_job
@@ -28,6 +30,11 @@ ESCALATION_INTERVAL_SECONDS = 10.0
 QA_JOB_ID = "qa-calibration-and-samples"
 QA_INTERVAL_SECONDS = 60.0
 RETENTION_INTERVAL_SECONDS = 3600.0
+HISTORY_JOB_ID = "digest-history"
+DIGEST_CATCHUP_JOB_ID = "digest-catch-up"
+DIGEST_CATCHUP_INTERVAL_SECONDS = 900.0
+DIGEST_JOB_PREFIX = "digest:"
+_CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DELIVER_INTERVAL_SECONDS = 1.0
 
 
@@ -68,6 +75,50 @@ def _run_qa(deps: Deps) -> None:
     closed, sampled = qa_job(deps, deps.clock())
     if closed or sampled:
         log.info("qa_job", calibrations_closed=closed, samples_assigned=sampled)
+
+
+def _run_history(deps: Deps) -> None:
+    for result in history_job(deps, deps.clock()):
+        if result.error:
+            log.warning("digest_history_failed", source=result.source.value, error=result.error)
+
+
+def _run_digests(deps: Deps) -> None:
+    for queued in digest_job(deps, deps.clock()):
+        log.info("digest_queued", team=queued.team, schedule=queued.schedule, late=queued.late)
+
+
+def digest_trigger(digest, tz) -> CronTrigger:
+    """Fires at the schedule's local `at` on its weekdays, in the team's timezone (DST-correct: the
+    trigger computes each date's UTC instant). Holidays are skipped by the job, not the trigger."""
+    days = ",".join(_CRON_DAYS[day] for day in sorted(digest.days))
+    return CronTrigger(day_of_week=days, hour=digest.at.hour, minute=digest.at.minute, timezone=tz)
+
+
+def _add_digest_jobs(scheduler: BackgroundScheduler, deps: Deps, common: dict) -> None:
+    """One cron job per configured digest, plus a catch-up pass (at start, then every 15 minutes) that
+    sends a digest missed while Deskwatch was down, late and once."""
+    for digest in deps.config.digests:
+        scheduler.add_job(
+            _run_digests,
+            digest_trigger(digest, deps.config.team_tz(digest.team)),
+            args=[deps],
+            id=f"{DIGEST_JOB_PREFIX}{digest.team}:{digest.schedule_name}",
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+            misfire_grace_time=1800,
+        )
+    if deps.config.digests:
+        scheduler.add_job(
+            _run_digests,
+            "interval",
+            args=[deps],
+            id=DIGEST_CATCHUP_JOB_ID,
+            seconds=DIGEST_CATCHUP_INTERVAL_SECONDS,
+            misfire_grace_time=900,
+            **common,
+        )
 
 
 def _run_retention(deps: Deps) -> None:
@@ -130,6 +181,16 @@ def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None)
             misfire_grace_time=300,
             **common,
         )
+    scheduler.add_job(
+        _run_history,
+        "interval",
+        args=[deps],
+        id=HISTORY_JOB_ID,
+        seconds=schedule.history_interval.total_seconds(),
+        misfire_grace_time=int(schedule.history_interval.total_seconds()),
+        **common,
+    )
+    _add_digest_jobs(scheduler, deps, common)
     scheduler.add_job(
         _run_retention,
         "interval",

@@ -61,6 +61,7 @@ def retention_job(deps: Deps, now: datetime) -> tuple[int, int]:
     cutoff = now - deps.config.retention.alerts
     outbox_rows = prune_finished(deps.store.engine, before=cutoff)
     alerts = deps.store.prune_alerts(before=cutoff)
+    deps.history.prune(now=now)  # digest history past `retention.history` (default 56 days)
     return outbox_rows, alerts
 
 

@@ -11,11 +11,17 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from tests.helpers.clock import FakeClock
 
 pytest_plugins = ["tests.scenarios.escalation_fixtures"]  # esc_desk, esc_bot
+
+# Property tests check correctness, not speed: a loaded CI host must not fail them on generation time.
+hypothesis_settings.register_profile("deskwatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("deskwatch")
 
 ENV_VARS = (
     "DESKWATCH_CONFIG",

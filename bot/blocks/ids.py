@@ -208,3 +208,35 @@ class QaViews(DeskwatchEnum):
     CALIBRATION_SCORE = "qa_calibration_score_modal"
     DISPUTE_REASON = "qa_dispute_reason_modal"
     DISPUTE_DECISION = "qa_dispute_decision_modal"  # reject / rescore note (QaDecisionMetadata)
+
+
+class DigestActions(DeskwatchEnum):
+    """action_ids on a digest message. The Details button carries a `DigestButtonValue`."""
+
+    DETAILS = "digest_details"  # opens the details modal (the handler recomputes the window)
+
+
+class DigestBlocks(DeskwatchEnum):
+    """block_ids of the digest message; the details modal numbers its sections f"{member}_{n}"."""
+
+    HEADER = "digest_header"
+    NARRATIVE = "digest_narrative"
+    VOLUME = "digest_volume"
+    SLA = "digest_sla"
+    BREACHES = "digest_breaches"  # the worst breaches under the SLA fields
+    SPEED = "digest_speed"
+    QUALITY = "digest_quality"
+    ESCALATIONS = "digest_escalations"
+    DRIVERS = "digest_drivers"
+    FOOTER = "digest_footer"
+    ACTIONS = "digest_actions"
+    # details modal only
+    CHANNELS = "digest_channels"
+    TIERS = "digest_tiers"
+    MORE = "digest_more"
+
+
+class DigestViews(DeskwatchEnum):
+    """callback_ids of the digest modals."""
+
+    DETAILS = "digest_details_modal"  # private_metadata is the `DigestButtonValue` it was opened with

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 BUTTON_VALUE_MAX_LENGTH = 2000  # Slack's cap on a button `value`
 ALERT_METADATA_EVENT = "deskwatch_sla_alert"
@@ -202,3 +202,26 @@ class QaDecisionMetadata(_IdPayload):
     v: Literal[1] = 1
     dispute_id: int = Field(ge=1)
     outcome: QaDecision
+
+
+_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # no control characters: each one would JSON-escape to six
+
+
+class DigestButtonValue(_IdPayload):
+    """Value of a digest's Details button (and `private_metadata` of the details modal): the team, the
+    schedule and the window (aware datetimes, ISO 8601 in JSON) the handler recomputes the figures for.
+    Names are capped so the worst value stays far below Slack's 2000 characters."""
+
+    _what: ClassVar[str] = "digest button value"
+
+    v: Literal[1] = 1
+    team: str = Field(min_length=1, max_length=200, pattern=_NAME_PATTERN)
+    schedule: str = Field(min_length=1, max_length=200, pattern=_NAME_PATTERN)
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _window_is_forward(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("the window must end after it starts")
+        return self

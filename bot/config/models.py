@@ -231,6 +231,8 @@ class RedactConfig(_Model):
 class ScheduleConfig(_Model):
     sync_interval: Duration = timedelta(seconds=60)
     sweep_interval: Duration = timedelta(seconds=10)
+    # How often the digest history (events, SLA outcomes, ratings) is read from the helpdesks.
+    history_interval: Duration = timedelta(minutes=5)
 
 
 class SlackConfig(_Model):
@@ -242,6 +244,9 @@ class RetentionConfig(_Model):
     they are what stops a cycle from being alerted twice."""
 
     alerts: Duration = timedelta(days=30)
+    # Digest history (events, SLA outcomes, ratings, backlog snapshots): 8 weeks covers a week against
+    # the week before it, with room for a late weekly report.
+    history: Duration = timedelta(days=56)
 
 
 class AppConfig(_Model):

@@ -336,12 +336,23 @@ class SpeedFigures:
 
 
 @dataclass(frozen=True)
+class TierFigures:
+    """One escalation tier's window: handoffs that reached it, accepted there, still open at the end."""
+
+    tier: str
+    opened: int = 0
+    accepted: int = 0
+    still_open: int = 0
+    median_time_to_accept: timedelta | None = None
+
+
+@dataclass(frozen=True)
 class EscalationFigures:
     opened: Trend
     accepted: Trend
     still_open: int = 0
     median_time_to_accept: Trend = field(default_factory=lambda: Trend(None))
-    by_tier: Mapping[str, int] = field(default_factory=dict)
+    tiers: tuple[TierFigures, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -361,14 +372,15 @@ class DigestFigures:
     sla_attainment: Mapping[str, Trend] = field(default_factory=dict)  # metric -> attainment % trend
     breaches: Trend = field(default_factory=lambda: Trend(None))
     breaches_by_priority: Mapping[str, int] = field(default_factory=dict)
-    at_risk: int = 0
+    at_risk: int | None = 0  # None: the window ended a while ago, "at risk now" is not its figure
     first_reply: SpeedFigures | None = None
     resolution: SpeedFigures | None = None
     csat: Trend = field(default_factory=lambda: Trend(None))
     csat_responses: int = 0
     one_touch: Trend = field(default_factory=lambda: Trend(None))
-    qa_average: Trend | None = None
+    qa_average: Trend | None = None  # mean review score, % of the rubric's maximum
     qa_pass_rate: Trend | None = None
+    qa_reviews: int = 0
     escalations: EscalationFigures | None = None
     tags: TagMovers | None = None
 
@@ -390,6 +402,7 @@ __all__ = [
     "SpeedFigures",
     "TagMovers",
     "TagTrend",
+    "TierFigures",
     "Trend",
     "age_buckets",
     "attainment",

@@ -33,6 +33,13 @@ def configured_channels(config) -> list[tuple[str, str]]:
     for tier in config.escalation.tiers if config.escalation is not None else ():
         if tier.channel:
             users.setdefault(tier.channel, []).append(f"escalation tier {tier.name}")
+    if config.digests:
+        from bot.config.digests import digest_channel
+
+        for digest in config.digests:
+            users.setdefault(digest_channel(config, digest), []).append(
+                f"{digest.team} {digest.schedule_name} digest"
+            )
     return [(channel, ", ".join(names)) for channel, names in users.items()]
 
 

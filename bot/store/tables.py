@@ -349,3 +349,6 @@ class QaEventRow(SQLModel, table=True):
     at: datetime = _ts()
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+
+
+import bot.store.history_tables  # noqa: E402,F401  (history tables live in their own module)

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from integrations.emulators.base import EmulatorServer, RecordedRequest, Response
+from integrations.emulators.intercom_history import HistorySeeding, sort_error
 
 if TYPE_CHECKING:
     from integrations.emulators.base import _Fault
@@ -185,8 +186,9 @@ def _plain_text(body: str | None) -> str:
     return " ".join(html.unescape(_TAG_RE.sub(" ", body or "")).split())
 
 
-class IntercomEmulator(EmulatorServer):
-    """Serves /me, /admins, /teams and the conversation endpoints Deskwatch reads and writes."""
+class IntercomEmulator(HistorySeeding, EmulatorServer):
+    """Serves /me, /admins, /teams and the conversation endpoints Deskwatch reads and writes; the
+    history seeding (`close`, `reopen`, `assign`, `snooze`, `rate` at given times) is `HistorySeeding`."""
 
     name = "intercom"
 
@@ -781,6 +783,9 @@ class IntercomEmulator(EmulatorServer):
         if not isinstance(pagination, dict):
             raise _ApiError(400, "parameter_invalid", "pagination must be an object")
         per_page = _per_page(pagination.get("per_page"))
+        problem = sort_error(body.get("sort"))
+        if problem is not None:
+            raise _ApiError(400, "parameter_invalid", problem)
         ordered = self._ordered(json.dumps(body["query"], sort_keys=True), matches)
         return self._page(ordered, per_page, pagination.get("starting_after"))
 
@@ -954,12 +959,19 @@ class IntercomEmulator(EmulatorServer):
                 400, "parameter_invalid", "message_type must be assignment, close, open or snoozed"
             )
         admin = self._admin_or_error(body)
-        author = _admin_author(admin)
         if message_type == "snoozed":
             until = body.get("snoozed_until")
             if not isinstance(until, int) or isinstance(until, bool):
                 raise _ApiError(400, "parameter_invalid", "snoozed_until must be a unix timestamp")
-        now = self._touch(conv)
+        self._manage_part(conv, admin, body, self._now_ts())
+        return Response(200, self._render(conv, parts=True))
+
+    def _manage_part(
+        self, conv: dict[str, Any], admin: dict[str, Any], body: dict[str, Any], now: int
+    ) -> None:
+        """Apply a validated `POST /conversations/{id}/parts` body at `now` (also the seed helpers')."""
+        message_type, author = body["message_type"], _admin_author(admin)
+        self._touch(conv, now)
         # Null statistics (team-started conversations) stay null: there is nothing to count into.
         stats = conv["statistics"] if conv["statistics"] is not None else _blank_statistics()
         if message_type == "assignment":
@@ -967,22 +979,21 @@ class IntercomEmulator(EmulatorServer):
             stats["first_assignment_at"] = stats["first_assignment_at"] or now
             stats["last_assignment_at"] = now
             stats["count_assignments"] += 1
-            self._add_part(conv, "assignment", author, body=body.get("body"), assigned_to=assigned_to)
+            self._add_part(conv, "assignment", author, at=now, body=body.get("body"), assigned_to=assigned_to)
         elif message_type == "close":
             conv["state"], conv["open"], conv["snoozed_until"] = "closed", False, None
             stats["first_close_at"] = stats["first_close_at"] or now
             stats["last_close_at"] = now
             stats["last_closed_by_id"] = admin["id"]
-            self._add_part(conv, "close", author, body=body.get("body"), state="closed")
+            self._add_part(conv, "close", author, at=now, body=body.get("body"), state="closed")
         elif message_type == "open":
             if conv["state"] == "closed":
                 stats["count_reopens"] += 1
             conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
-            self._add_part(conv, "open", author, state="open")
+            self._add_part(conv, "open", author, at=now, state="open")
         else:
             conv["state"], conv["open"], conv["snoozed_until"] = "snoozed", True, body["snoozed_until"]
-            self._add_part(conv, "snoozed", author, state="snoozed")
-        return Response(200, self._render(conv, parts=True))
+            self._add_part(conv, "snoozed", author, at=now, state="snoozed")
 
     def _assign(self, conv: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | None:
         kind = body.get("type")

@@ -54,6 +54,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from integrations.emulators.base import EmulatorServer, RecordedRequest, Response, _Fault
+from integrations.emulators.zendesk_history import ZendeskHistoryMixin
 
 TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 UNSOLVED_STATUSES = frozenset({"new", "open", "pending", "hold"})
@@ -331,8 +332,10 @@ class _Ticket:
 Predicate = Callable[[_Ticket], bool]
 
 
-class ZendeskEmulator(EmulatorServer):
-    """Zendesk Support API (the subset Deskwatch uses) with seedable state and scripted faults."""
+class ZendeskEmulator(ZendeskHistoryMixin, EmulatorServer):
+    """Zendesk Support API (the subset Deskwatch uses) with seedable state and scripted faults.
+
+    History endpoints (metric events, satisfaction ratings, the export rate limit): `zendesk_history`."""
 
     name = "zendesk"
 
@@ -367,9 +370,14 @@ class ZendeskEmulator(EmulatorServer):
         self.route("PUT", "/api/v2/tickets/{id}.json", self._guarded(self._update_ticket))
         self.route("GET", "/api/v2/tickets/{id}/comments.json", self._guarded(self._list_comments))
         self.route("PUT", "/api/v2/tickets/{id}/tags.json", self._guarded(self._add_tags))
-        self.route("GET", "/api/v2/incremental/tickets/cursor.json", self._guarded(self._export_tickets))
+        self.route(
+            "GET",
+            "/api/v2/incremental/tickets/cursor.json",
+            self._guarded(self._export_limited(self._export_tickets)),
+        )
         self.route("GET", "/api/v2/search.json", self._guarded(self._search))
         self.route("GET", "/api/v2/search/export.json", self._guarded(self._search_export))
+        self._init_history()
 
     # -- seeding ---------------------------------------------------------------------------------
     def add_user(self, id: int, name: str, email: str | None = None, role: str = "agent") -> None:  # noqa: A002
@@ -633,8 +641,10 @@ class ZendeskEmulator(EmulatorServer):
 
     def _commit(self, ticket: _Ticket, stamp: datetime) -> None:
         ticket.updated_at = stamp
+        previous = self._tickets.get(ticket.id)
         self._tickets[ticket.id] = ticket
         self._log_change(ticket)
+        self._record_metric_events(previous, ticket, stamp)
 
     def _apply_fields(self, ticket: _Ticket, fields: dict[str, Any], at: datetime) -> None:
         if "subject" in fields:

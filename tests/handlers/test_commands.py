@@ -71,22 +71,6 @@ def test_sla_unknown_team_explains_the_choices(scanned, slack_emu):
     assert "Unknown team" in response["text"] and "billing" in response["text"]
 
 
-@pytest.mark.parametrize("command", ["/digest"])
-def test_manifest_commands_not_yet_enabled_answer_plainly(running_bot, slack_emu, command):
-    resp = slash_command(
-        running_bot.events_url,
-        secret=running_bot.secret,
-        command=command,
-        text="zd:101",
-        user_id="U0MANAGER",
-        channel_id="C0BILLING",
-        response_url=slack_emu.response_url("x"),
-    )
-
-    assert resp.status_code == 200
-    assert "not enabled" in resp.json()["text"]
-
-
 def test_escalate_without_an_escalation_block_says_how_to_configure_it(running_bot, slack_emu):
     resp = slash_command(
         running_bot.events_url,

@@ -34,6 +34,7 @@ def live_stack(
     config: dict[str, Any] = DEMO_CONFIG,
     slack_token: str = "xoxb-live-test",
     slack: SlackEmulator | None = None,
+    seed: bool = True,
 ) -> Iterator[LiveStack]:
     now = datetime.now(UTC)
     slack = slack or make_slack(slack_token)
@@ -42,8 +43,9 @@ def live_stack(
     for emu in (slack, zendesk, intercom):
         emu.start()
     try:
-        seed_zendesk(zendesk, now)
-        seed_intercom(intercom, now)
+        if seed:
+            seed_zendesk(zendesk, now)
+            seed_intercom(intercom, now)
         config_path = config_dir / "deskwatch.yaml"
         config_path.write_text(yaml.safe_dump(config))
         env = {
