@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.config import AppConfig
-from bot.domain.model import Source
+from bot.domain.model import Source, TicketRef
 from bot.services.digests import DIGEST_PURPOSE, DigestPurpose, DigestService
 from bot.services.history import HistoryService
 from bot.services.outbox import Outbox
@@ -39,10 +39,13 @@ def build_digests(
     )
 
     def url_of(ref: str) -> str | None:
-        from bot.domain.model import TicketRef
-
-        item = store.get_item(TicketRef.parse(ref))
-        return item.url if item is not None else None
+        """The synced copy's link, else the helpdesk's (solved tickets are not in the synced copy)."""
+        parsed = TicketRef.parse(ref)
+        item = store.get_item(parsed)
+        if item is not None and item.url:
+            return item.url
+        helpdesk = helpdesks.get(parsed.source)
+        return helpdesk.item_url(parsed.external_id) if helpdesk is not None else None
 
     digests = DigestService(engine=engine, history=history, config=config, outbox=outbox, url_of=url_of)
     outbox.register(DIGEST_PURPOSE, DigestPurpose())

@@ -36,6 +36,8 @@ class TicketTimeline:
 
 @dataclass(frozen=True)
 class HourlyBacklog:
+    """A team's open tickets at `at`, by age (also what the store keeps as a backlog snapshot)."""
+
     team: str
     at: datetime
     open: int

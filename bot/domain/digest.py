@@ -144,6 +144,7 @@ def format_trend(t: Trend, unit: str = "") -> str:
     """`142 ↑ 22 (+18 %)`: the current value, the arrow, the absolute change and the relative change.
 
     - no current data: "n/a"; no previous window: "142 → n/a"; previous 0: "5 ↑ 5" (no relative change);
+      no change: "142 → ±0" ("142 → 0 (0 %)" reads as "fell to 0");
     - `unit="%"` marks a figure that is itself a percentage: the change is in percentage points and
       shows no relative change, "93.5 % ↑ 2.1 pp";
     - durations format like `format_duration`: "2h 5m ↓ 15m (-11 %)".
@@ -154,8 +155,10 @@ def format_trend(t: Trend, unit: str = "") -> str:
     delta = t.delta
     if delta is None:
         return f"{shown} {t.arrow} n/a"
+    if unit == "%" and format_number(abs(delta)) == "0" or _is_zero(delta):
+        return f"{shown} {ARROW_FLAT} ±0{' pp' if unit == '%' else ''}"  # "0 (0 %)" read as "went to 0"
     if isinstance(delta, timedelta):
-        change = format_duration(abs(delta)) if delta else "0"
+        change = format_duration(abs(delta))
     elif unit == "%":
         return f"{shown} {t.arrow} {format_number(abs(delta))} pp"
     else:

@@ -67,11 +67,15 @@ class HistoryService:
     def pull(self, *, now: datetime, progress: BackfillProgress | None = None) -> list[HistoryResult]:
         """Read every feed from its cursor (a first run backfills `retention.history`), then record the
         Intercom deadlines that went overdue and, once an hour, a backlog snapshot."""
-        results = [
-            self._pull(source, feed, now=now, progress=progress) for source, feed in self.feeds.items()
-        ]
-        self.record_overdue(now=now)
-        self.snapshot_if_due(now=now)
+        with self._lock:
+            first = [source for source in self.feeds if self.store.state(source).since is None]
+            results = [
+                self._pull(source, feed, now=now, progress=progress) for source, feed in self.feeds.items()
+            ]
+            self.record_overdue(now=now)
+            if first:  # the first start backfilled `retention.history`: replay those weeks' backlog too
+                self.replay_backlog(now - self.retention, now=now)
+            self.snapshot_if_due(now=now)
         return results
 
     def backfill(
@@ -82,7 +86,8 @@ class HistoryService:
             for source in self.feeds:
                 self.store.start_backfill(source, since=since, now=now)
         results = self.pull(now=now, progress=progress)
-        self.replay_backlog(since, now=now)
+        with self._lock:
+            self.replay_backlog(since, now=now)
         return results
 
     def replay_backlog(self, since: datetime, *, now: datetime) -> int:
@@ -116,9 +121,7 @@ class HistoryService:
                 elif t is not None:
                     t.open_now = bool(is_open)
         hourly = replay(timelines.values(), since, now)
-        return self.store.add_snapshots(
-            Snapshot(h.team, h.at, h.open, h.under_1d, h.from_1d_to_3d, h.over_3d) for h in hourly
-        )
+        return self.store.add_snapshots(hourly)
 
     def _pull(
         self, source: Source, feed: HistoryFeed, *, now: datetime, progress: BackfillProgress | None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.domain.backlog_replay import HourlyBacklog as Snapshot  # a backlog count at a moment
 from bot.domain.model import Source
 from bot.store.history_tables import (
     BacklogSnapshotRow,
@@ -60,16 +61,6 @@ class HistoryState:
     last_success_at: datetime | None
     last_error: str | None
     records: int
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    team: str
-    at: datetime
-    open: int
-    under_1d: int
-    from_1d_to_3d: int
-    over_3d: int
 
 
 class HistoryStore:

@@ -106,7 +106,7 @@ def test_digest_send_dry_run_prints_the_numbers_then_a_send_posts_once(stack):
     assert "CSAT: 66.7 % → n/a; 3 responses" in out  # good, bad, and 5 stars; nothing rated last week
     assert "One-touch: 66.7 % ↓ 33.3 pp" in out  # 5001 and the conversation, not 5002
     assert "refund_request 2 ↑ 2" in out
-    assert "zd:5002 First reply" in out  # the breach, linked
+    assert "/agent/tickets/5002) First reply · Normal · 1h late" in out  # the breach, linked
     assert stack.slack.messages() == []
 
     sent = runner.invoke(cli, ["digest", "send", "--team", "billing"], env=stack.env)
@@ -135,3 +135,15 @@ def test_digest_send_names_unknown_teams_and_bad_dates(stack):
     )
     assert unknown.exit_code == 2 and "not a configured team" in unknown.output
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_config_check_lists_each_digest_and_checks_its_channel(stack):
+    result = runner.invoke(cli, ["config", "check"], env=stack.env)
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "Digest OK: billing daily at 00:00 UTC mon,tue,wed,thu,fri,sat,sun (previous_business_day)"
+        in result.output
+    )
+    assert "-> C0BILLING; next " in result.output
+    assert "billing daily digest" in result.output  # C0BILLING is checked as the digest's channel too

@@ -284,7 +284,7 @@ def test_missing_sections_say_no_data_or_none() -> None:
 def test_zero_counts_are_shown_not_hidden() -> None:
     zeros = DigestFigures(new=Trend(0, 0), solved=Trend(0, 0), reopened=Trend(0, 0), backlog=Trend(0, 3))
     volume = fields(digest_blocks(make_view(figures=zeros)), DigestBlocks.VOLUME)
-    assert "*New*\n0 → 0" in volume and "*Backlog*\n0 ↓ 3 (-100 %)" in volume
+    assert "*New*\n0 → ±0" in volume and "*Backlog*\n0 ↓ 3 (-100 %)" in volume
 
 
 def test_footer_links_definitions_and_states_freshness() -> None:
@@ -390,7 +390,7 @@ def test_modal_lists_every_table() -> None:
     assert "• T2: 4 opened · 3 accepted · 1 still open · median accept 12m" in body
     assert "• Engineering: 1 opened · 1 accepted · 0 still open · median accept no data" in body
     assert "First reply · Urgent · 2h 5m late · Refund" in body
-    assert "• Full resolution: median 1d 2h ↑ 2h (+8 %) · p90 3d → 0 (0 %) · 100 tickets" in body
+    assert "• Full resolution: median 1d 2h ↑ 2h (+8 %) · p90 3d → ±0 · 100 tickets" in body
     assert "*🏃 Speed* (business hours)" in body
 
 

@@ -63,7 +63,7 @@ def test_trend_down() -> None:
 def test_trend_unchanged_is_flat() -> None:
     t = trend(50, 50)
     assert (t.delta, t.pct, t.arrow) == (0, 0.0, "→")
-    assert format_trend(t) == "50 → 0 (0 %)"
+    assert format_trend(t) == "50 → ±0"
 
 
 def test_trend_from_zero_has_no_percent() -> None:
@@ -82,7 +82,7 @@ def test_trend_of_empty_current_window() -> None:
     t = trend(None, 10)
     assert (t.delta, t.pct, t.arrow) == (None, None, "→")
     assert format_trend(t) == "n/a"
-    assert format_trend(trend(0, 0)) == "0 → 0"
+    assert format_trend(trend(0, 0)) == "0 → ±0"
 
 
 def test_trend_of_percentage_is_in_points() -> None:
@@ -95,7 +95,7 @@ def test_trend_of_durations() -> None:
     assert t.arrow == "↓"
     assert t.pct == pytest.approx(-100 * 15 / 140)
     assert format_trend(t) == "2h 5m ↓ 15m (-11 %)"
-    assert format_trend(trend(H, H)) == "1h → 0 (0 %)"
+    assert format_trend(trend(H, H)) == "1h → ±0"
     assert trend(H, timedelta(0)).pct is None
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import config_from_dict
+from bot.demo_digest import DEMO_DIGESTS
 from bot.domain.model import Source
 from integrations.emulators.seed import DEMO_CONFIG
 from jobs.digests import digest_job
@@ -17,14 +18,7 @@ from tests.bot.services.test_digest_figures import billing_week
 from tests.helpers.history_feed import ListFeed
 
 DIGESTS = [
-    {
-        "team": "billing",
-        "channel": "C0BILLING",
-        "at": "09:15",
-        "days": ["mon", "tue", "wed", "thu", "fri"],
-        "skip_holidays": True,
-        "covers": "previous_business_day",
-    },
+    DEMO_DIGESTS[0],  # the block: billing at 09:15 Mon-Fri, previous business day
     {"team": "payments", "at": "09:15", "covers": "previous_week"},
     {"team": "compliance", "at": "09:00", "covers": "last_24h"},
 ]

@@ -100,9 +100,9 @@ ZONES = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone
 WHEN = st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=ZONES)
 SPAN = st.timedeltas(timedelta(0), timedelta(days=400))
 REFS = st.builds(TicketRef, st.sampled_from(list(Source)), st.from_regex(r"[1-9][0-9]{0,11}", fullmatch=True))
-# Ids stored in plain columns: PostgreSQL text cannot hold NUL, and chains, Slack ids and refs never do
-# (free text such as the note lives in the JSON state, where any character survives).
-IDS = st.characters(blacklist_characters="\x00")
+# Ids stored in plain columns: PostgreSQL text cannot hold NUL, no UTF-8 column a lone surrogate, and
+# chains, Slack ids and refs never do (free text such as the note lives in the JSON state).
+IDS = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 ESCALATIONS = st.builds(
     Escalation,
     chain=st.text(IDS, min_size=1, max_size=64),
