@@ -57,6 +57,7 @@ from bot.services.qa_delivery import QaDmPurpose, QaRenderer, QaUpdatePurpose
 from bot.services.qa_effects import CHANNEL_PURPOSE as QA_CHANNEL_PURPOSE
 from bot.services.qa_effects import DM_PURPOSE as QA_DM_PURPOSE
 from bot.services.qa_effects import UPDATE_PURPOSE as QA_UPDATE_PURPOSE
+from bot.services.realtime import WebhookQueue
 from bot.services.sla import SlaService
 from bot.services.slack_directory import AgentDirectory, SlackDirectory
 from bot.services.sweep import BACKLOG_PURPOSE, GROUP_PURPOSE, DeadlineSweep
@@ -107,10 +108,20 @@ class Deps:
     history: HistoryService
     digests: DigestService
     clock: Clock = field(default=utc_now)
+    realtime: WebhookQueue | None = None  # webhook-driven re-reads (`deskwatch serve` runs its worker)
 
     def __deepcopy__(self, memo: dict) -> Deps:
         """Bolt deep-copies the request context for lazy listeners; services are shared, not copied."""
         return self
+
+
+def interactive_retry_handlers() -> list:
+    """Retries for calls that are safe to repeat (lookups, views, ephemeral answers): never posts."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 def build_slack_client(settings: Settings) -> WebClient:
@@ -121,11 +132,7 @@ def build_slack_client(settings: Settings) -> WebClient:
         token=token,
         base_url=settings.slack_api_url,
         timeout=30,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-            ConnectionErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=interactive_retry_handlers(),
     )
 
 
@@ -272,6 +279,16 @@ def build_deps(
         history=history,
         digests=digests,
         clock=clock,
+        realtime=WebhookQueue(
+            store=store,
+            helpdesks=helpdesks,
+            keeper=keeper,
+            escalations=escalations,
+            sweep=sweep,
+            outbox=outbox,
+            metrics=metrics,
+            clock=clock,
+        ),
     )
 
 

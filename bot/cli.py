@@ -3,12 +3,9 @@ prints one actionable line per problem and exits 2, never a traceback."""
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from typing import Annotated
 
-import structlog
 import typer
 
 from bot.config import AppConfig, ConfigError, Settings, load_config, load_settings, settings_problems
@@ -313,62 +310,6 @@ def qa_export(
     _export(fmt, since, write)
 
 
-# -- serve ---------------------------------------------------------------------------------------
-@cli.command("serve")
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option(help="HTTP port for /slack/events, /healthz, /metrics.")] = 3000,
-    threads: Annotated[
-        int, typer.Option(min=1, max=256, help="Request threads in this one process (waitress).")
-    ] = 8,
-) -> None:
-    """Run the Bolt app over HTTP (waitress) with the scheduler (upstream sync + deadline sweep)."""
-    from bot.app import build_bolt_app, build_deps
-    from bot.web import build_wsgi_app, make_http_server
-    from jobs.scheduler import build_scheduler
-
-    settings, config = load_all(json_logs=True)
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-        )
-        if value is None
-    ]
-    if missing:
-        _fail_config(
-            [f"{name}: required by `deskwatch serve` (set it in the environment)" for name in missing]
-        )
-    deps = build_deps(settings, config)
-    bolt_app = build_bolt_app(deps)
-    server = make_http_server(build_wsgi_app(deps, bolt_app), host, port, threads=threads)
-    scheduler = build_scheduler(deps)
-    scheduler.start()
-    log = structlog.get_logger("deskwatch.serve")
-    log.info(
-        "serving",
-        host=host,
-        port=server.server_port,
-        threads=threads,
-        helpdesks=[s.value for s in deps.helpdesks],
-    )
-
-    def _stop(*_args) -> None:
-        # shutdown() waits for the serving loop, which runs on this (the signal-handling) thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        scheduler.shutdown(wait=False)
-        server.server_close()
-        log.info("stopped")
-
-
 # -- demo ----------------------------------------------------------------------------------------
 @cli.command("demo")
 def demo(
@@ -392,3 +333,5 @@ def main() -> None:
 
 import bot.cli_digests  # noqa: E402,F401  (registers `sync` and `digest` on `cli`)
 import bot.cli_outbox  # noqa: E402,F401  (registers `outbox list` and `outbox retry`)
+import bot.cli_serve  # noqa: E402,F401  (registers `serve`)
+import bot.cli_webhooks  # noqa: E402,F401  (registers `webhooks install`)

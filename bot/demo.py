@@ -20,6 +20,7 @@ from bot.config import config_from_dict, load_settings
 from bot.demo_digest import DEMO_DIGESTS, play_digest
 from bot.demo_escalation import DEMO_ESCALATION, ShiftedClock, play_escalation, prepare_emulators
 from bot.demo_qa import DEMO_QA, play_qa, prepare_qa_emulators
+from bot.demo_realtime import DEMO_WEBHOOK_SECRET, play_realtime
 from integrations.emulators.intercom import IntercomEmulator
 from integrations.emulators.seed import DEMO_CONFIG, make_slack, open_ticket, seed_intercom, seed_zendesk
 from integrations.emulators.zendesk import ZendeskEmulator
@@ -105,6 +106,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
             zendesk_url=zendesk.url,
             intercom_access_token=intercom.token,
             intercom_url=intercom.url,
+            zendesk_webhook_secret=DEMO_WEBHOOK_SECRET,
         )
         config = config_from_dict(
             {**DEMO_CONFIG, "escalation": DEMO_ESCALATION, "qa": DEMO_QA, "digests": DEMO_DIGESTS},
@@ -130,6 +132,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         play_escalation(deps, slack, zendesk, clock, lambda: _print_new(slack.messages(), seen, out), out)
         play_qa(deps, lambda: _print_new(slack.messages(), seen, out), out, as_text=message_to_text)
         play_digest(deps, zendesk, intercom, lambda: _print_new(slack.messages(), seen, out), out)
+        play_realtime(deps, zendesk, slack, lambda: _print_new(slack.messages(), seen, out), out)
         if once:
             return len(slack.messages())
         out(

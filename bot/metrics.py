@@ -87,6 +87,12 @@ class Metrics:
             "Deadline rows the last sweep read (only the due ones)",
             registry=r,
         )
+        self.webhooks = Counter(
+            "deskwatch_webhooks_total",
+            "Helpdesk webhooks by outcome (accepted, forged, stale, unsigned, ignored, processed, ...)",
+            ["source", "outcome"],
+            registry=r,
+        )
         self.open_items = Gauge(
             "deskwatch_open_items", "Open items in the local store", ["source"], registry=r
         )

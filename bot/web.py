@@ -1,9 +1,11 @@
-"""The HTTP surface of `deskwatch serve`: POST /slack/events (Bolt), GET /healthz, GET /metrics."""
+"""The HTTP surface of `deskwatch serve`: POST /slack/events (Bolt), GET /healthz (liveness), GET /readyz
+(readiness: database, migrations, sync ages, outbox backlog, leadership), GET /metrics."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -28,7 +30,7 @@ MAX_BODY_BYTES = 1024 * 1024
 DRAIN_SECONDS = 5.0
 
 
-def build_wsgi_app(deps: Deps, bolt_app: App):
+def build_wsgi_app(deps: Deps, bolt_app: App, *, leadership=None):
     from bot.app import redaction_policy
 
     # What Slack shows from our answers to its requests (ack bodies) is redacted like every API call.
@@ -36,6 +38,10 @@ def build_wsgi_app(deps: Deps, bolt_app: App):
         SlackRequestHandler(bolt_app, path=EVENTS_PATH), redaction_policy(deps.config), path=EVENTS_PATH
     )
     metrics_app = make_wsgi_app(deps.metrics.registry)
+    from bot.webhooks import PREFIX as WEBHOOKS_PREFIX
+    from bot.webhooks import build_webhook_app
+
+    webhooks_app = build_webhook_app(deps)
 
     def health(environ, start_response):
         states = {s.value: deps.store.sync_state(s) for s in deps.helpdesks}
@@ -55,12 +61,55 @@ def build_wsgi_app(deps: Deps, bolt_app: App):
         )
         return [payload]
 
+    migration_head = _migration_head(deps)
+
+    def readyz(environ, start_response):
+        """Ready only when the database answers and its schema is at this code's head revision."""
+        body: dict = {"ready": False, "migrations": {"current": None, "head": migration_head}}
+        try:
+            from bot.store.db import current_revision
+
+            body["migrations"]["current"] = current = current_revision(deps.store.engine)
+            now = deps.clock()
+            helpdesks = {}
+            for source in deps.helpdesks:
+                last = deps.store.sync_state(source).last_success_at
+                age = (now - last).total_seconds() if last else None
+                helpdesks[source.value] = {
+                    "last_success_at": last.isoformat() if last else None,
+                    "age_seconds": round(age, 3) if age is not None else None,
+                }
+            body["helpdesks"] = helpdesks
+            body["outbox"] = deps.outbox.store.counts_by_state()
+            body["database"] = "ok"
+            body["ready"] = current == migration_head
+            if not body["ready"]:
+                body["reason"] = f"database schema at {current}, this code needs {migration_head}"
+        except Exception as exc:  # noqa: BLE001 (not ready; the class name only, never a URL)
+            body["database"] = f"error: {type(exc).__name__}"
+            body["reason"] = "the database does not answer"
+        leading = leadership.leading() if leadership is not None else {}
+        body["leadership"] = {
+            "backend": getattr(leadership, "backend", None),
+            "pid": os.getpid(),
+            "jobs": leading,
+            "leads": sorted(job for job, held in leading.items() if held),
+        }
+        payload = json.dumps(body).encode()
+        status = "200 OK" if body["ready"] else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path.startswith(WEBHOOKS_PREFIX):
+            return webhooks_app(environ, start_response)
         if path == EVENTS_PATH:
             return slack_handler(environ, start_response)
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
             return health(environ, start_response)
+        if path == "/readyz" and environ.get("REQUEST_METHOD") == "GET":
+            return readyz(environ, start_response)
         if path == "/metrics" and environ.get("REQUEST_METHOD") == "GET":
             return metrics_app(environ, start_response)
         payload = b'{"error": "not found"}'
@@ -68,6 +117,14 @@ def build_wsgi_app(deps: Deps, bolt_app: App):
         return [payload]
 
     return app
+
+
+def _migration_head(deps: Deps) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config(deps.store.engine)).get_current_head()
 
 
 class HttpServer:

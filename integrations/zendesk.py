@@ -272,6 +272,16 @@ class ZendeskHelpdesk:
                 response.raise_for_status()
         return response
 
+    def raw_send(self, method: str, path: str, body: dict[str, Any] | None, action: str) -> requests.Response:
+        """POST/PUT/PATCH `/api/v2/<path>` with a JSON body on the adapter's session (only PUT is
+        retried on 5xx; a POST never is). A 429 is returned like `raw_get`; other non-2xx raise."""
+        url = f"{self._base_url or f'https://{self._subdomain}.zendesk.com'}/api/v2/{path}"
+        with self._errors(action):
+            response = self._session.request(method, url, json=body, timeout=self._timeout)
+            if response.status_code != 429:
+                response.raise_for_status()
+        return response
+
     # -- sync ------------------------------------------------------------------------------------
     def _full_sync(self, t0: int, after: str | None) -> Iterator[SyncPage]:
         """One SyncPage per show_many call (100 tickets); the last one of each export page (1000 ids)

@@ -18,6 +18,7 @@ from jobs.sla import decide_job, deliver_job, retention_job, sync_job
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.services.leadership import Leadership
 
 log = structlog.get_logger(__name__)
 
@@ -127,7 +128,11 @@ def _run_retention(deps: Deps) -> None:
         log.info("retention_pruned", outbox_rows=outbox_rows, alerts=alerts)
 
 
-def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
+def build_scheduler(
+    deps: Deps, *, scheduler: BackgroundScheduler | None = None, leadership: Leadership | None = None
+) -> BackgroundScheduler:
+    """Every job, with fixed ids. With `leadership` (`deskwatch serve`), every job runs only in the
+    replica that leads it (bot.services.leadership): every replica ticks, one at a time works."""
     scheduler = scheduler or BackgroundScheduler(timezone="UTC")
     schedule = deps.config.schedule
     # First runs happen at start, not one interval later: a restart must not delay alerts by a minute.
@@ -200,4 +205,6 @@ def build_scheduler(deps: Deps, *, scheduler: BackgroundScheduler | None = None)
         misfire_grace_time=600,
         **common,
     )
+    if leadership is not None:
+        leadership.wrap_scheduler(scheduler)
     return scheduler

@@ -37,7 +37,19 @@ def sync_job(deps: Deps, now: datetime, progress: SyncProgress | None = None) ->
     """Pull what changed upstream into the store and the deadlines table (the only job that calls the
     helpdesks, apart from the re-read right before a breach)."""
     deps.keeper.ensure_current(now=now)
-    return deps.sync.sync_all(now=now, progress=progress)
+    base = deps.config.schedule.sync_interval
+    results = []
+    for source in deps.helpdesks:
+        # While verified webhooks of a helpdesk keep arriving, its poll is only the safety net and runs
+        # less often (bot.services.realtime: up to 5 x the interval, at most 5 min); back to base at once
+        # when they stop or a webhook re-read fails.
+        interval = deps.realtime.poll_interval(source, base, now=now)
+        if interval > base:
+            last = deps.store.sync_state(source).last_success_at
+            if last is not None and now - last < interval - base / 2:
+                continue
+        results.append(deps.sync.sync_source(source, now=now, progress=progress))
+    return results
 
 
 def decide_job(deps: Deps, now: datetime, *, budget_seconds: float | None = None) -> list[int]:

@@ -253,6 +253,7 @@ class SlackEmulator(EmulatorServer):
         enforce_channel_rate: bool = False,
         wall_clock: Callable[[], float] = time.time,
         scopes: Iterable[str] = DEFAULT_BOT_SCOPES,
+        app_token: str = "xapp-1-A0DESKWATCH-1-deskwatch-emulator",
     ) -> None:
         super().__init__()
         self.token = token
@@ -283,7 +284,11 @@ class SlackEmulator(EmulatorServer):
         from integrations.emulators.slack_directory import SlackDirectory  # it builds on this module
 
         self._directory = SlackDirectory(self)
+        from integrations.emulators.slack_socket import SlackSocketServer  # Socket Mode, app token
+
+        self.socket = SlackSocketServer(self, app_token=app_token)
         self._methods: dict[str, Callable[[_Call], dict[str, Any] | Response]] = {
+            "apps.connections.open": self.socket.apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -389,6 +394,10 @@ class SlackEmulator(EmulatorServer):
         with self._lock:
             return copy.deepcopy(list(self._views.values()))
 
+    def stop(self) -> None:
+        self.socket.stop()
+        super().stop()
+
     # -- faults ----------------------------------------------------------------------------------
     def fail_next_with_error(self, method: str, error: str, *, count: int = 1, **extra: Any) -> None:
         """Answer the next `count` calls of `method` ("chat.postMessage" or "/api/chat.postMessage") as
@@ -430,7 +439,8 @@ class SlackEmulator(EmulatorServer):
             return Response(200, {"ok": False, "error": "unknown_method", "req_method": method})
         try:
             call = self._parse_call(req)
-            self._authenticate(call)
+            if method not in self.socket.APP_TOKEN_METHODS:  # those check the app-level token
+                self._authenticate(call)
             with self._lock:
                 result = handler(call)
         except SlackError as exc:

@@ -55,6 +55,7 @@ from urllib.parse import urlencode
 
 from integrations.emulators.base import EmulatorServer, RecordedRequest, Response, _Fault
 from integrations.emulators.zendesk_history import ZendeskHistoryMixin
+from integrations.emulators.zendesk_webhooks import ZendeskWebhooksMixin
 
 TICKET_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 UNSOLVED_STATUSES = frozenset({"new", "open", "pending", "hold"})
@@ -332,10 +333,11 @@ class _Ticket:
 Predicate = Callable[[_Ticket], bool]
 
 
-class ZendeskEmulator(ZendeskHistoryMixin, EmulatorServer):
+class ZendeskEmulator(ZendeskHistoryMixin, ZendeskWebhooksMixin, EmulatorServer):
     """Zendesk Support API (the subset Deskwatch uses) with seedable state and scripted faults.
 
-    History endpoints (metric events, satisfaction ratings, the export rate limit): `zendesk_history`."""
+    History endpoints (metric events, satisfaction ratings, the export rate limit): `zendesk_history`.
+    Webhooks and Triggers APIs: `zendesk_webhooks`."""
 
     name = "zendesk"
 
@@ -378,6 +380,7 @@ class ZendeskEmulator(ZendeskHistoryMixin, EmulatorServer):
         self.route("GET", "/api/v2/search.json", self._guarded(self._search))
         self.route("GET", "/api/v2/search/export.json", self._guarded(self._search_export))
         self._init_history()
+        self._init_webhooks()
 
     # -- seeding ---------------------------------------------------------------------------------
     def add_user(self, id: int, name: str, email: str | None = None, role: str = "agent") -> None:  # noqa: A002

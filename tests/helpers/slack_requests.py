@@ -51,28 +51,51 @@ def slash_command(
     trigger_id: str = "T-trigger",
 ) -> requests.Response:
     body = urlencode(
-        {
-            "token": VERIFICATION_TOKEN,
-            "team_id": TEAM_ID,
-            "team_domain": "deskwatch",
-            "channel_id": channel_id,
-            "channel_name": "support",
-            "user_id": user_id,
-            "user_name": "manager",
-            "command": command,
-            "text": text,
-            "api_app_id": APP_ID,
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
+        slash_command_payload(
+            command=command,
+            text=text,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
     )
     return signed_post(url, body, secret=secret, content_type="application/x-www-form-urlencoded")
 
 
-def block_action(
-    url: str,
+def slash_command_payload(
     *,
-    secret: str,
+    command: str,
+    text: str,
+    user_id: str,
+    channel_id: str,
+    response_url: str,
+    trigger_id: str = "T-trigger",
+) -> dict[str, str]:
+    """The form fields Slack posts for a slash command (also the Socket Mode payload)."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "team_domain": "deskwatch",
+        "channel_id": channel_id,
+        "channel_name": "support",
+        "user_id": user_id,
+        "user_name": "manager",
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
+def block_action(url: str, *, secret: str, **fields: Any) -> requests.Response:
+    """A click in a message, signed and posted; see `block_action_payload` for the fields."""
+    return _interactive(url, block_action_payload(**fields), secret=secret)
+
+
+def block_action_payload(
+    *,
     user_id: str,
     channel_id: str,
     message_ts: str,
@@ -84,7 +107,7 @@ def block_action(
     action_type: str = "button",
     selected_user: str | None = None,
     message: dict[str, Any] | None = None,
-) -> requests.Response:
+) -> dict[str, Any]:
     """A click in a message. `selected_user` makes it a `users_select` choice (no `value`, as Slack
     sends it); `message` is the message the action is in (default: a plain alert at `message_ts`)."""
     if selected_user is not None and action_type == "button":
@@ -104,7 +127,7 @@ def block_action(
             action["text"] = {"type": "plain_text", "text": "button"}
         if value is not None:
             action["value"] = value
-    payload = {
+    return {
         "type": "block_actions",
         "team": TEAM,
         "user": {"id": user_id, "username": "manager", "name": "manager", "team_id": TEAM_ID},
@@ -123,13 +146,15 @@ def block_action(
         "response_url": response_url,
         "actions": [action],
     }
-    return _interactive(url, payload, secret=secret)
 
 
-def view_submission(
-    url: str,
+def view_submission(url: str, *, secret: str, **fields: Any) -> requests.Response:
+    """A modal's submit, signed and posted; see `view_submission_payload` for the fields."""
+    return _interactive(url, view_submission_payload(**fields), secret=secret)
+
+
+def view_submission_payload(
     *,
-    secret: str,
     user_id: str,
     view: dict[str, Any],
     values: dict[str, Any],
@@ -137,13 +162,13 @@ def view_submission(
     hash: str | None = None,  # noqa: A002 - Slack's field name
     private_metadata: str | None = None,
     trigger_id: str = "T-trigger-view",
-) -> requests.Response:
+) -> dict[str, Any]:
     """The submit of a modal the app opened: `view` is the view as opened (a `views.open` payload or
     the emulator's stored view), `values` its `state.values` (`{block_id: {action_id: {...}}}`).
     `callback_id`, `private_metadata`, `id` and `hash` come from `view` unless given ("V1"/"h1" when
     the view has none)."""
     view_id = view_id or view.get("id") or "V1"
-    payload = {
+    return {
         "type": "view_submission",
         "team": TEAM,
         "user": {"id": user_id, "username": "manager", "name": "manager", "team_id": TEAM_ID},
@@ -177,7 +202,6 @@ def view_submission(
         "is_enterprise_install": False,
         "enterprise": None,
     }
-    return _interactive(url, payload, secret=secret)
 
 
 def message_shortcut(
@@ -213,6 +237,12 @@ def message_shortcut(
 def event_callback(
     url: str, *, secret: str, event: dict[str, Any], event_id: str = "Ev1"
 ) -> requests.Response:
+    """An Events API delivery, signed and posted as JSON; see `event_callback_payload`."""
+    envelope = event_callback_payload(event=event, event_id=event_id)
+    return signed_post(url, json.dumps(envelope), secret=secret, content_type="application/json")
+
+
+def event_callback_payload(*, event: dict[str, Any], event_id: str = "Ev1") -> dict[str, Any]:
     """An Events API delivery (JSON), e.g. a thread reply:
     `{"type": "message", "channel": "C..", "user": "U..", "text": "..", "ts": "..", "thread_ts": ".."}`.
     `event_ts`, `team` and (for messages) `channel_type` are filled in as Slack does when absent."""
@@ -245,7 +275,7 @@ def event_callback(
         "is_ext_shared_channel": False,
         "event_context": f"4-{event_id}",
     }
-    return signed_post(url, json.dumps(envelope), secret=secret, content_type="application/json")
+    return envelope
 
 
 def _interactive(url: str, payload: dict[str, Any], *, secret: str) -> requests.Response:
