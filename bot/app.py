@@ -49,6 +49,7 @@ from bot.services.group_delivery import (
     BacklogPurpose,
 )
 from bot.services.history import HistoryService
+from bot.services.home import HomeService
 from bot.services.outbox import Outbox
 from bot.services.qa import QaService
 from bot.services.qa_agents import QaAgents
@@ -66,6 +67,7 @@ from bot.services.ticket_summary import TicketLookup, live_fields
 from bot.store.alerts import ALERT_PURPOSE, ALERT_UPDATE_PURPOSE
 from bot.store.db import make_engine, upgrade
 from bot.store.escalations import EscalationStore
+from bot.store.home import HomeStore
 from bot.store.outbox import OutboxStore
 from bot.store.pacing import SharedPacer
 from bot.store.qa import QaStore
@@ -109,6 +111,7 @@ class Deps:
     digests: DigestService
     clock: Clock = field(default=utc_now)
     realtime: WebhookQueue | None = None  # webhook-driven re-reads (`deskwatch serve` runs its worker)
+    home: HomeService | None = None  # the App Home board (views.publish, refreshed by jobs/home.py)
 
     def __deepcopy__(self, memo: dict) -> Deps:
         """Bolt deep-copies the request context for lazy listeners; services are shared, not copied."""
@@ -279,6 +282,17 @@ def build_deps(
         history=history,
         digests=digests,
         clock=clock,
+        home=HomeService(
+            store=HomeStore(engine),
+            config=config,
+            escalations=escalations,
+            qa=qa,
+            agents=qa_agents.agents,
+            writers=qa_agents.writers,
+            sources=helpdesks,
+            slack=slack,
+            clock=clock,
+        ),
         realtime=WebhookQueue(
             store=store,
             helpdesks=helpdesks,

@@ -319,12 +319,15 @@ def demo(
     database: Annotated[
         str | None, typer.Option(help="Database URL (default: a fresh SQLite file in a temp dir).")
     ] = None,
+    port: Annotated[
+        int, typer.Option(help="Port of the workspace page on 127.0.0.1 (0: any free port; not with --once).")
+    ] = 8080,
 ) -> None:
     """Run the real bot against bundled local Slack/Zendesk/Intercom emulators with sample tickets."""
     from bot.demo import run_demo
 
     configure_logging(json_logs=False, level="WARNING")
-    run_demo(once=once, database_url=database, out=typer.echo)
+    run_demo(once=once, database_url=database, out=typer.echo, port=port)
 
 
 def main() -> None:

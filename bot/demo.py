@@ -42,6 +42,18 @@ def mrkdwn_to_text(text: str) -> str:
 
 def message_to_text(message: dict) -> str:
     """Readable rendering of one posted message (its blocks, else its text)."""
+    where = f"#{message['channel']}" + (
+        "  (thread reply, also sent to channel)"
+        if message.get("reply_broadcast")
+        else "  (thread reply)"
+        if message.get("thread_ts")
+        else ""
+    )
+    return "\n".join([f"── {where} ─ ts {message['ts']}", blocks_to_text(message)])
+
+
+def blocks_to_text(message: dict) -> str:
+    """Readable lines of a message's or a view's blocks (its text when it has none)."""
     lines: list[str] = []
     for block in message.get("blocks") or []:
         kind = block.get("type")
@@ -66,18 +78,28 @@ def message_to_text(message: dict) -> str:
             lines.append("  " + "  ".join(buttons))
     if not lines:
         lines.append(mrkdwn_to_text(message.get("text", "")))
-    where = f"#{message['channel']}" + (
-        "  (thread reply, also sent to channel)"
-        if message.get("reply_broadcast")
-        else "  (thread reply)"
-        if message.get("thread_ts")
-        else ""
-    )
-    return "\n".join([f"── {where} ─ ts {message['ts']}", *lines])
+    return "\n".join(lines)
 
 
-def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None] = print) -> int:
-    """Run the demo; returns how many Slack messages the bot posted."""
+def run_demo(
+    *,
+    once: bool,
+    database_url: str | None,
+    out: Callable[[str], None] = print,
+    port: int | None = None,
+    stop: threading.Event | None = None,
+    scenes: bool = True,
+) -> int:
+    """Run the demo; returns how many Slack messages the bot posted. Unless `once`, `port` (0: any free
+    one) also serves the workspace page on 127.0.0.1; `stop` ends the long-running mode (tests);
+    `scenes=False` (tests) skips the scripted scenes after the first pass, so the page is live at once."""
+    web = None
+    if not once and port is not None:
+        from bot.demo_web.server import DemoWeb
+
+        web = DemoWeb(port)
+        out(f"Demo workspace in your browser: {web.url}")
+    signing_secret = secrets.token_hex(16)
     now = utc_now()
     tmpdir = None
     if database_url is None:
@@ -98,7 +120,7 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         settings = load_settings(
             database_url=database_url,
             slack_bot_token=slack_token,
-            slack_signing_secret=secrets.token_hex(16),
+            slack_signing_secret=signing_secret,
             slack_api_url=slack.api_url,
             zendesk_subdomain="deskwatch-demo",
             zendesk_email=zendesk.email,
@@ -115,8 +137,8 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         deps = build_deps(settings, config, clock=clock)
         out(f"Deskwatch demo: Slack {slack.url}, Zendesk {zendesk.url}, Intercom {intercom.url}")
         out(f"Database: {database_url}")
-        # Real life, played on purpose: Slack stores the first post but its answer never arrives.
-        slack.lose_response("/api/chat.postMessage", mode="reset")
+        if scenes:  # Real life, played on purpose: Slack stores the first post but its answer never arrives.
+            slack.lose_response("/api/chat.postMessage", mode="reset")
         report = scan(deps, deps.clock())
         for result in report.syncs:
             out(f"{result.source.label}: {result.items} items synced with {result.api_calls} API calls")
@@ -128,11 +150,19 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
             f"\n{posted} alert(s) posted on the first pass; "
             "ic:9007 (an outbound notice nobody answered) gets none."
         )
-        _play_faults(deps, zendesk, slack, seen, out, unknown=len(delivery.unknown) if delivery else 0)
-        play_escalation(deps, slack, zendesk, clock, lambda: _print_new(slack.messages(), seen, out), out)
-        play_qa(deps, lambda: _print_new(slack.messages(), seen, out), out, as_text=message_to_text)
-        play_digest(deps, zendesk, intercom, lambda: _print_new(slack.messages(), seen, out), out)
-        play_realtime(deps, zendesk, slack, lambda: _print_new(slack.messages(), seen, out), out)
+        if scenes:
+            _play_faults(deps, zendesk, slack, seen, out, unknown=len(delivery.unknown) if delivery else 0)
+            play_escalation(deps, slack, zendesk, clock, lambda: _print_new(slack.messages(), seen, out), out)
+            play_qa(deps, lambda: _print_new(slack.messages(), seen, out), out, as_text=message_to_text)
+            play_digest(deps, zendesk, intercom, lambda: _print_new(slack.messages(), seen, out), out)
+            play_realtime(
+                deps,
+                zendesk,
+                slack,
+                lambda: _print_new(slack.messages(), seen, out),
+                out,
+                as_text=blocks_to_text,
+            )
         if once:
             return len(slack.messages())
         out(
@@ -141,16 +171,29 @@ def run_demo(*, once: bool, database_url: str | None, out: Callable[[str], None]
         )
         scheduler = build_scheduler(deps)
         scheduler.start()
-        stop = threading.Event()
+        if web is not None:
+            web.attach(
+                slack=slack,
+                zendesk=zendesk,
+                intercom=intercom,
+                clock=clock,
+                deps=deps,
+                signing_secret=signing_secret,
+            )
+            out(f"The workspace page is live: {web.url}")
+        finish_jobs = stop is not None  # stopped by a caller (tests): running jobs end before the emulators
+        stop = stop or threading.Event()
         try:
             while not stop.wait(1.0):
                 _print_new(slack.messages(), seen, out)
         except KeyboardInterrupt:
             out("\nStopping.")
         finally:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=finish_jobs)
         return len(slack.messages())
     finally:
+        if web is not None:
+            web.stop()
         for emulator in (slack, zendesk, intercom):
             emulator.stop()
 

@@ -4,6 +4,7 @@ and solving the ticket in Zendesk closes the handoff with its times. Time is mov
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -34,17 +35,37 @@ DEMO_PEOPLE = (("U0T2A", "tara"), ("U0T2B", "tom"), ("U0LEGAL", "lena"), ("U0AGE
 
 
 class ShiftedClock:
-    """Real time plus an offset the demo moves on, so timers fire without waiting 15 minutes."""
+    """Real time plus an offset the demo moves on, so timers fire without waiting 15 minutes, running
+    `rate` times faster than real time (the browser demo's ×1/×60/×600). Thread-safe; never goes back."""
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
-        self.offset = timedelta(0)
+        self._lock = threading.Lock()
+        self._anchor_real = now()
+        self._anchor = self._anchor_real
+        self.rate = 1.0
+
+    @property
+    def offset(self) -> timedelta:
+        return self() - self._now()
 
     def __call__(self) -> datetime:
-        return self._now() + self.offset
+        with self._lock:
+            return self._anchor + (self._now() - self._anchor_real) * self.rate
 
     def advance(self, delta: timedelta) -> None:
-        self.offset += delta
+        with self._lock:
+            self._anchor += delta
+
+    def set_rate(self, rate: float) -> None:
+        """From now on demo time runs `rate` (1..3600) times faster; the time so far is kept."""
+        if not 1 <= rate <= 3600:
+            raise ValueError(f"rate must be between 1 and 3600, got {rate!r}")
+        with self._lock:
+            real = self._now()
+            self._anchor = self._anchor + (real - self._anchor_real) * self.rate
+            self._anchor_real = real
+            self.rate = float(rate)
 
 
 def prepare_emulators(slack, zendesk, intercom) -> None:

@@ -32,7 +32,9 @@ def _posted(slack, ref: str) -> bool:
     return any(ref in message.get("text", "") for message in slack.messages())
 
 
-def play_realtime(deps, zendesk, slack, show: Callable[[], None], out) -> None:
+def play_realtime(
+    deps, zendesk, slack, show: Callable[[], None], out, as_text: Callable[[dict], str] = str
+) -> None:
     from bot.app import build_bolt_app
     from bot.web import build_wsgi_app, make_http_server
 
@@ -70,7 +72,47 @@ def play_realtime(deps, zendesk, slack, show: Callable[[], None], out) -> None:
             f"({', '.join(calls)}), without waiting for the poll:"
         )
         show()
+        _play_home_and_unfurl(deps, slack, server.server_port, out, as_text)
     finally:
         deps.realtime.stop()
         server.shutdown()
         server.server_close()
+
+
+def _wait(probe, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.05)
+    return None
+
+
+def _play_home_and_unfurl(deps, slack, port: int, out, as_text) -> None:
+    """The billing manager opens Deskwatch's Home tab, then pastes a ticket link: both as Slack sends
+    them (signed `app_home_opened` and `link_shared` events) to the bot's HTTP endpoint."""
+    from bot.demo_web.signing import SignedSlack
+
+    secret = deps.settings.slack_signing_secret.get_secret_value()
+    signed = SignedSlack(
+        f"http://127.0.0.1:{port}/slack/events", secret, team_id=slack.team_id, app_id="A0DESKWATCH"
+    )
+    signed.event(
+        {"type": "app_home_opened", "user": "U0MANAGER", "tab": "home"}, bot_user_id=slack.bot_user_id
+    )
+    home = _wait(lambda: next((v for v in slack.views() if v.get("type") == "home"), None))
+    out("\nThe billing manager opens Deskwatch's Home tab (views.publish, refreshed when its data changes):")
+    out(as_text({"blocks": home["blocks"]}) if home else "(no Home view published)")
+    link = f"https://{deps.settings.zendesk_subdomain}.zendesk.com/agent/tickets/102"  # the agent's link
+    ts = slack.unfurl.post_user_message("C0BILLING", "U0MANAGER", f"Anyone on this one? {link}")
+    signed.event(slack.unfurl.link_shared_event("C0BILLING", ts), bot_user_id=slack.bot_user_id)
+    message = _wait(
+        lambda: next((m for m in slack.messages("C0BILLING") if m.get("ts") == ts and m.get("unfurls")), None)
+    )
+    out(f"\nSomeone pastes {link} in #C0BILLING; Deskwatch unfurls it into a live ticket card (chat.unfurl):")
+    if message:
+        for card in message["unfurls"].values():
+            out(as_text({"blocks": card["blocks"]}))
+    else:
+        out("(no unfurl)")

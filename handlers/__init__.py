@@ -6,7 +6,19 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import actions, commands, digests, errors, escalate, events, handoff, qa, qa_actions
+from handlers import (
+    actions,
+    commands,
+    digests,
+    errors,
+    escalate,
+    events,
+    handoff,
+    home,
+    qa,
+    qa_actions,
+    unfurls,
+)
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -29,3 +41,5 @@ def register_all(app: App, deps: Deps) -> None:
     qa.register(app)
     qa_actions.register(app)
     digests.register(app)
+    home.register(app)
+    unfurls.register(app)

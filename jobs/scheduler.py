@@ -13,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from jobs.digests import digest_job, history_job
 from jobs.escalations import escalation_timer_job
+from jobs.home import home_job
 from jobs.qa import qa_job
 from jobs.sla import decide_job, deliver_job, retention_job, sync_job
 
@@ -37,6 +38,8 @@ DIGEST_CATCHUP_INTERVAL_SECONDS = 900.0
 DIGEST_JOB_PREFIX = "digest:"
 _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DELIVER_INTERVAL_SECONDS = 1.0
+HOME_JOB_ID = "home-refresh"
+HOME_INTERVAL_SECONDS = 30.0
 
 
 def _run_sync(deps: Deps) -> None:
@@ -76,6 +79,12 @@ def _run_qa(deps: Deps) -> None:
     closed, sampled = qa_job(deps, deps.clock())
     if closed or sampled:
         log.info("qa_job", calibrations_closed=closed, samples_assigned=sampled)
+
+
+def _run_home(deps: Deps) -> None:
+    published = home_job(deps, deps.clock())
+    if published:
+        log.info("home_refreshed", published=published)
 
 
 def _run_history(deps: Deps) -> None:
@@ -193,6 +202,15 @@ def build_scheduler(
         id=HISTORY_JOB_ID,
         seconds=schedule.history_interval.total_seconds(),
         misfire_grace_time=int(schedule.history_interval.total_seconds()),
+        **common,
+    )
+    scheduler.add_job(
+        _run_home,
+        "interval",
+        args=[deps],
+        id=HOME_JOB_ID,
+        seconds=HOME_INTERVAL_SECONDS,
+        misfire_grace_time=60,
         **common,
     )
     _add_digest_jobs(scheduler, deps, common)

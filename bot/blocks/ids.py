@@ -48,6 +48,22 @@ class SlaBlocks(DeskwatchEnum):
     BACKLOG_MORE = "sla_backlog_more"
 
 
+class UnfurlActions(DeskwatchEnum):
+    """action_ids on a ticket link unfurl that are its own. Acknowledge and Open ticket reuse
+    `SlaActions` (Acknowledge carries the ticket's posted alert's `AlertButtonValue`)."""
+
+    ESCALATE = "unfurl_escalate"  # opens the /escalate form for the card's ticket (`UnfurlButtonValue`)
+
+
+class UnfurlBlocks(DeskwatchEnum):
+    """block_ids of a ticket link unfurl card."""
+
+    SUMMARY = "unfurl_summary"
+    FIELDS = "unfurl_fields"
+    ESCALATION = "unfurl_escalation"
+    ACTIONS = "unfurl_actions"
+
+
 class Commands(DeskwatchEnum):
     """Slash commands, as registered in the Slack app manifest."""
 
@@ -240,3 +256,41 @@ class DigestViews(DeskwatchEnum):
     """callback_ids of the digest modals."""
 
     DETAILS = "digest_details_modal"  # private_metadata is the `DigestButtonValue` it was opened with
+
+
+class HomeActions(DeskwatchEnum):
+    """action_ids of the App Home buttons (no value: the user comes with the payload)."""
+
+    REFRESH = "home_refresh"
+    OPEN_SLA = "home_open_sla"  # a button cannot run a slash command: it opens the `/sla` list in a modal
+
+
+class HomeBlocks(DeskwatchEnum):
+    """block_ids of the App Home tab; list sections are numbered f"{member}_{n}"."""
+
+    HEADER = "home_header"
+    ACTIONS = "home_actions"
+    UPDATED = "home_updated"
+    MINE_HEADER = "home_mine_header"
+    MINE_ROWS = "home_mine_rows"
+    MINE_MORE = "home_mine_more"
+    MINE_EMPTY = "home_mine_empty"
+    TEAMS_HEADER = "home_teams_header"
+    TEAM = "home_team"  # one section per team: f"{TEAM}_{n}"
+    TEAMS_MORE = "home_teams_more"
+    NEXT_ROWS = "home_next_rows"
+    NEXT_EMPTY = "home_next_empty"
+    ESC_HEADER = "home_esc_header"
+    ESC_ROWS = "home_esc_rows"
+    ESC_MORE = "home_esc_more"
+    ESC_EMPTY = "home_esc_empty"
+    QA_HEADER = "home_qa_header"
+    QA_SUMMARY = "home_qa_summary"
+    DIVIDER = "home_divider"  # numbered
+
+
+class HomeViews(DeskwatchEnum):
+    """callback_ids of the views Home opens."""
+
+    HOME = "home_tab"
+    SLA_MODAL = "home_sla_modal"

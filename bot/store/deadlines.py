@@ -159,7 +159,7 @@ class DeadlineStore:
             stmt = stmt.where(tuple_(D.c.next_at, D.c.ref, D.c.metric, D.c.cycle) > after)
         stmt = stmt.order_by(D.c.next_at, D.c.ref, D.c.metric, D.c.cycle).limit(limit)
         with self.engine.connect() as conn:
-            return [_record(row) for row in conn.execute(stmt).mappings()]
+            return [deadline_record(row) for row in conn.execute(stmt).mappings()]
 
     def listed(
         self, *, due_before: datetime, teams: set[str] | None, limit: int = 500
@@ -178,7 +178,7 @@ class DeadlineStore:
         with self.engine.connect() as conn:
             return [
                 ListedDeadline(
-                    _record(row), row["subject"], row["url"], row["priority"], row["assignee_name"]
+                    deadline_record(row), row["subject"], row["url"], row["priority"], row["assignee_name"]
                 )
                 for row in conn.execute(stmt).mappings()
             ]
@@ -206,7 +206,8 @@ class DeadlineStore:
             conn.execute(stmt)
 
 
-def _record(row) -> DeadlineRecord:
+def deadline_record(row) -> DeadlineRecord:
+    """A deadline row (a mapping with the table's columns) as a DeadlineRecord."""
     return DeadlineRecord(
         ref=row["ref"],
         metric=row["metric"],

@@ -352,3 +352,4 @@ class QaEventRow(SQLModel, table=True):
 
 
 import bot.store.history_tables  # noqa: E402,F401  (history tables live in their own module)
+import bot.store.home_tables  # noqa: E402,F401  (the App Home table lives in its own module)

@@ -69,6 +69,7 @@ _ACCEPTED_SCOPES: dict[str, str] = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.delete": "chat:write",
+    "chat.unfurl": "links:write",
     "conversations.info": "channels:read,groups:read,im:read,mpim:read",
     "conversations.history": "channels:history,groups:history,im:history,mpim:history",
     "conversations.replies": "channels:history,groups:history,im:history,mpim:history",
@@ -162,10 +163,13 @@ class _Message:
     reply_broadcast: bool
     metadata: dict[str, Any] | None
     edited_ts: str | None = None
+    unfurls: dict[str, Any] | None = None  # url -> {blocks}, set by chat.unfurl (slack_unfurl.py)
 
     def public(self) -> dict[str, Any]:
+        extra = {"unfurls": self.unfurls} if self.unfurls else {}
         return copy.deepcopy(
             {
+                **extra,
                 "channel": self.channel,
                 "ts": self.ts,
                 "text": self.text,
@@ -287,6 +291,9 @@ class SlackEmulator(EmulatorServer):
         from integrations.emulators.slack_socket import SlackSocketServer  # Socket Mode, app token
 
         self.socket = SlackSocketServer(self, app_token=app_token)
+        from integrations.emulators.slack_unfurl import SlackUnfurls  # link_shared and chat.unfurl
+
+        self.unfurl = SlackUnfurls(self)
         self._methods: dict[str, Callable[[_Call], dict[str, Any] | Response]] = {
             "apps.connections.open": self.socket.apps_connections_open,
             "auth.test": self._auth_test,
@@ -295,6 +302,7 @@ class SlackEmulator(EmulatorServer):
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
+            "chat.unfurl": self.unfurl.chat_unfurl,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "conversations.join": self._conversations_join,

@@ -392,7 +392,7 @@ def test_db_upgrade_creates_the_schema(tmp_path, database_url):
     )
 
     assert result.exit_code == 0, result.output
-    assert "0007_history" in result.output
+    assert "0008_app_home" in result.output
 
 
 def test_serve_without_slack_credentials_explains_what_is_missing(tmp_path):

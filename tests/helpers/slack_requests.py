@@ -278,6 +278,27 @@ def event_callback_payload(*, event: dict[str, Any], event_id: str = "Ev1") -> d
     return envelope
 
 
+def link_shared(
+    url: str, *, secret: str, event: dict[str, Any], event_id: str = "EvLink1"
+) -> requests.Response:
+    """A `link_shared` delivery (e.g. `SlackEmulator.unfurl.link_shared_event(...)`), signed and posted."""
+    return signed_post(
+        url,
+        json.dumps(link_shared_payload(event=event, event_id=event_id)),
+        secret=secret,
+        content_type="application/json",
+    )
+
+
+def link_shared_payload(*, event: dict[str, Any], event_id: str = "EvLink1") -> dict[str, Any]:
+    """The Events API envelope of a `link_shared` event; refuses an event missing what Slack always
+    sends (`channel`, `user`, `message_ts`, `links: [{domain, url}]`, `source`, `unfurl_id`)."""
+    missing = {"channel", "user", "message_ts", "links", "source", "unfurl_id"} - set(event)
+    if event.get("type") != "link_shared" or missing:
+        raise ValueError(f"not a link_shared event (missing {sorted(missing)})")
+    return event_callback_payload(event=event, event_id=event_id)
+
+
 def _interactive(url: str, payload: dict[str, Any], *, secret: str) -> requests.Response:
     """Interactivity is a form post with the JSON payload in `payload`."""
     body = urlencode({"payload": json.dumps(payload)})

@@ -10,6 +10,7 @@ from integrations.emulators.seed import DEMO_CONFIG
 from jobs.scheduler import (
     DELIVER_JOB_ID,
     HISTORY_JOB_ID,
+    HOME_JOB_ID,
     RETENTION_JOB_ID,
     SWEEP_JOB_ID,
     SYNC_JOB_ID,
@@ -27,7 +28,14 @@ def test_jobs_are_registered_with_configured_intervals_and_safe_settings(make_de
     scheduler = build_scheduler(deps, scheduler=BackgroundScheduler(timezone="UTC"))
 
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID, RETENTION_JOB_ID, HISTORY_JOB_ID}
+    assert set(jobs) == {
+        SYNC_JOB_ID,
+        SWEEP_JOB_ID,
+        DELIVER_JOB_ID,
+        RETENTION_JOB_ID,
+        HISTORY_JOB_ID,
+        HOME_JOB_ID,
+    }
     assert jobs[SYNC_JOB_ID].trigger.interval.total_seconds() == 60
     assert jobs[SWEEP_JOB_ID].trigger.interval.total_seconds() == 10
     for job in jobs.values():
@@ -43,7 +51,7 @@ def test_building_twice_replaces_rather_than_duplicates(make_deps, demo_config):
         build_scheduler(deps, scheduler=scheduler)
 
         assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
-            [SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID, RETENTION_JOB_ID, HISTORY_JOB_ID]
+            [SYNC_JOB_ID, SWEEP_JOB_ID, DELIVER_JOB_ID, RETENTION_JOB_ID, HISTORY_JOB_ID, HOME_JOB_ID]
         )
     finally:
         scheduler.shutdown(wait=False)

@@ -268,7 +268,7 @@ def test_readyz_is_503_while_migrations_are_behind_and_200_once_current(make_dep
     status, body = get()
     assert status.startswith("200"), body
     assert body["ready"] is True and body["migrations"]["current"] == body["migrations"]["head"]
-    assert body["migrations"]["head"].startswith("0007_history")
+    assert body["migrations"]["head"].startswith("0008_app_home")
     assert set(body["outbox"]) >= {"pending", "sending", "posted"}
     assert set(body["helpdesks"]) == {"zendesk", "intercom"}
 

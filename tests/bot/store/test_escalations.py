@@ -79,7 +79,7 @@ def all_events(engine) -> list[dict]:
 
 # -- schema --------------------------------------------------------------------------------------------
 def test_migrations_match_the_tables_and_downgrade_cleanly(engine):
-    assert current_revision(engine) == "0007_history"
+    assert current_revision(engine) == "0008_app_home"
     with engine.connect() as conn:
         diff = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
@@ -92,7 +92,7 @@ def test_migrations_match_the_tables_and_downgrade_cleanly(engine):
         command.downgrade(cfg, "0003_deadlines")
     assert not {"escalations", "escalation_events"} & set(inspect(engine).get_table_names())
     upgrade(engine)
-    assert current_revision(engine) == "0007_history"
+    assert current_revision(engine) == "0008_app_home"
 
 
 # -- serialisation -------------------------------------------------------------------------------------

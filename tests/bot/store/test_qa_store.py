@@ -87,7 +87,7 @@ def kinds(engine) -> list[str]:
 
 # -- schema --------------------------------------------------------------------------------------------
 def test_migration_matches_the_tables_and_downgrades_cleanly(engine):
-    assert current_revision(engine) == "0007_history"
+    assert current_revision(engine) == "0008_app_home"
     with engine.connect() as conn:
         diff = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
@@ -103,7 +103,7 @@ def test_migration_matches_the_tables_and_downgrades_cleanly(engine):
     names = set(inspect(engine).get_table_names())
     assert not qa_tables & names and {"escalations", "escalation_events"} <= names
     upgrade(engine)
-    assert current_revision(engine) == "0007_history"
+    assert current_revision(engine) == "0008_app_home"
 
 
 # -- rubrics ---------------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_upgrade_is_idempotent_and_reaches_head(database_url):
     upgrade(engine)
     upgrade(engine)
 
-    assert current_revision(engine) == "0007_history"
+    assert current_revision(engine) == "0008_app_home"
     engine.dispose()
 
 
