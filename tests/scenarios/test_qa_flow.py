@@ -201,6 +201,12 @@ def test_blind_calibration_hides_scores_until_closed_and_reports_alpha(qa_bot, s
     post = wait_for(
         lambda: [m for m in slack_emu.messages("C0BILLING") if not m.get("thread_ts")], what="session"
     )
+    # Slack has the post before the lazy listener records it as posted; an update queued in between waits
+    # for the delivery job (every second in `serve`, absent here), so score only once the row says posted.
+    wait_for(
+        lambda: (row := deps.outbox.store.get_by_key("qa:cal:1:post")) is not None and row.state == "posted",
+        what="session post recorded",
+    )
     cal = deps.qa.store.calibration(1)
     for reviewer, scores in (
         ("U0MANAGER", {"accuracy": 4, "empathy": 5, "process": 3, "compliance": 5}),
