@@ -26,7 +26,8 @@ def digest_job(deps: Deps, now: datetime) -> list[Enqueued]:
 
     The digest's backlog is counted from the synced tickets, so the history is read first: the figures
     are as fresh as one more helpdesk read."""
-    if not deps.digests.due(now=now):
+    due = deps.digests.due(now=now)
+    if not due:
         return []
     deps.history.pull(now=now)
-    return deps.digests.run_due(now=now)
+    return deps.digests.run_due(now=now, due=due)

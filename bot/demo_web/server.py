@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.demo_web import render
+from bot.demo_web.actions import DemoActions
 from bot.demo_web.page import PAGE
 from bot.demo_web.render import esc
 from bot.demo_web.signing import SignedSlack
-
-RATES = (1, 60, 600)
 
 
 def start_bot_http(deps):
@@ -42,7 +41,7 @@ def start_bot_http(deps):
     return f"http://127.0.0.1:{server.server_port}", stop
 
 
-class DemoWeb:
+class DemoWeb(DemoActions):
     """The page's server. Binds at once (so its URL can be printed first); `attach` wires the demo."""
 
     def __init__(self, port: int = 8080, host: str = "127.0.0.1") -> None:
@@ -348,167 +347,6 @@ class DemoWeb:
         rows.append("</table>")
         return "".join(rows)
 
-    def helpdesk_op(self, form) -> dict[str, Any]:
-        ref, op, arg = _one(form, "ref"), _one(form, "op"), _one(form, "arg")
-        source, _, raw = ref.partition(":")
-        now = self.clock()
-        if source == "zd":
-            tid = int(raw)
-            if op == "reply":
-                self.zendesk.agent_reply(tid, at=now, body="Thanks, we are on it (demo agent reply).")
-            elif op == "solve":
-                self.zendesk.upsert_ticket(id=tid, status="solved")
-            elif op == "priority":
-                self.zendesk.set_priority(tid, arg or None, at=now)
-            elif op == "assign":
-                self.zendesk.upsert_ticket(id=tid, assignee_id=int(arg))
-        elif source == "ic":
-            if op == "reply":
-                admin = next(iter(self.intercom._admins))
-                self.intercom.admin_reply(raw, admin, at=now, body="<p>Thanks, we are on it (demo reply)</p>")
-            elif op == "solve":
-                self.intercom.upsert_conversation(id=raw, state="closed", open=False)
-            elif op == "priority":
-                self.intercom.upsert_conversation(id=raw, priority=arg)
-            elif op == "assign":
-                self.intercom.upsert_conversation(id=raw, admin_assignee_id=arg)
-        return {"status": f"{ref}: {op} done in the helpdesk; the bot sees it on its next sync"}
-
-    def set_rate(self, form) -> dict[str, Any]:
-        rate = int(_one(form, "rate") or 1)
-        if rate not in RATES:
-            raise ValueError(f"rate must be one of {RATES}")
-        self.clock.set_rate(rate)
-        return {"status": f"demo time now runs ×{rate}"}
-
-    # -- driving the bot -----------------------------------------------------------------------------
-    def _response_url(self, channel: str) -> str:
-        name = f"demo-web-{next(self._names)}"
-        self._response_channels[name] = channel
-        return self.slack.response_url(name)
-
-    def command(self, form) -> dict[str, Any]:
-        text, channel, user = _one(form, "text"), _one(form, "channel"), _one(form, "user")
-        if not text.startswith("/"):
-            return {"status": "type a slash command, e.g. /escalate zd:103"}
-        command, _, args = text.partition(" ")
-        names = self.names()
-        if channel == "HOME":
-            channel = "C0ALERTS"
-        r = self.signed.slash_command(
-            command=command,
-            text=args.strip(),
-            user_id=user,
-            user_name=names.get(user, user),
-            channel_id=channel,
-            channel_name=names.get(channel, channel),
-            response_url=self._response_url(channel),
-            trigger_id=self.slack.issue_trigger_id(),
-        )
-        return {
-            "status": f"{command} → bot answered HTTP {r.status_code}"
-            + (f": {r.text[:200]}" if r.text else "")
-        }
-
-    def action(self, form) -> dict[str, Any]:
-        user, channel, ts = _one(form, "user"), _one(form, "channel"), _one(form, "ts")
-        block_id, action_id, value = _one(form, "blockId"), _one(form, "actionId"), _one(form, "value")
-        surface = _one(form, "surface") or "message"
-        names = self.names()
-        if surface == "home":
-            view = next((v for v in self.slack.views() if v["id"] == _one(form, "viewId")), None)
-            if view is None:
-                raise LookupError("that Home tab is gone")
-            el = render.find_element(view["blocks"], block_id, action_id) or {
-                "type": "button",
-                "action_id": action_id,
-            }
-            r = self.signed.block_actions(
-                user_id=user,
-                user_name=names.get(user, user),
-                action=render.action_payload(el, block_id, value),
-                container={"type": "view", "view_id": view["id"]},
-                trigger_id=self.slack.issue_trigger_id(),
-                view=view,
-            )
-            return {"status": f"{action_id} → HTTP {r.status_code}"}
-        message = next((m for m in self.slack.messages(channel) if m["ts"] == ts), None)
-        if message is None:
-            ephemeral = next((e for e in self.slack.ephemerals(channel) if e["ts"] == ts), None)
-            message = ephemeral or {"ts": ts, "text": "", "blocks": []}
-        el = render.find_element(message.get("blocks") or [], block_id, action_id) or {
-            "type": "button",
-            "action_id": action_id,
-        }
-        wire = {k: v for k, v in message.items() if k not in ("channel", "edited", "metadata", "_surface")}
-        r = self.signed.block_actions(
-            user_id=user,
-            user_name=names.get(user, user),
-            action=render.action_payload(el, block_id, value),
-            container={
-                "type": "message",
-                "message_ts": ts,
-                "channel_id": channel,
-                "is_ephemeral": surface == "ephemeral",
-            },
-            trigger_id=self.slack.issue_trigger_id(),
-            response_url=self._response_url(channel),
-            channel={"id": channel, "name": names.get(channel, channel)},
-            message={"type": "message", "bot_id": self.slack.bot_id, **wire},
-        )
-        return {"status": f"{action_id} → bot answered HTTP {r.status_code}"}
-
-    def submit(self, form) -> dict[str, Any]:
-        view_id, user = _one(form, "view_id"), _one(form, "user")
-        view = next((v for v in self.slack.views() if v["id"] == view_id), None)
-        if view is None:
-            raise LookupError(f"no view {view_id}")
-        values = render.state_values(view, lambda name: form.get(name, []))
-        names = self.names()
-        r = self.signed.view_submission(
-            user_id=user,
-            user_name=names.get(user, user),
-            view=view,
-            values=values,
-            trigger_id=self.slack.issue_trigger_id(),
-        )
-        answer = json.loads(r.text) if r.text.strip().startswith("{") else {}
-        if answer.get("response_action") == "errors":
-            errors = "<br>".join(f"{esc(k)}: {esc(v)}" for k, v in answer.get("errors", {}).items())
-            self._errors[view_id] = errors
-            return {"status": "the bot refused the form", "errors": errors}
-        self._errors.pop(view_id, None)
-        action = answer.get("response_action")
-        if action in ("update", "push") and isinstance(answer.get("view"), dict):
-            # Slack shows the ack's view in place (a pushed one too, here: the page keeps one modal).
-            with self._lock:
-                self._acked[view_id] = (view["hash"], answer["view"])
-            return {
-                "status": f"submitted → the bot {'updated' if action == 'update' else 'pushed'} the modal"
-            }
-        with self._lock:
-            if action == "clear":
-                self._dismissed |= {v["id"] for v in self.slack.views() if v["type"] == "modal"}
-            self._dismissed.add(view_id)
-        return {"status": f"submitted → bot answered HTTP {r.status_code}"}
-
-    def close(self, form) -> dict[str, Any]:
-        view_id, user = _one(form, "view_id"), _one(form, "user")
-        view = next((v for v in self.slack.views() if v["id"] == view_id), None)
-        with self._lock:
-            self._dismissed.add(view_id)
-        if view and view.get("notify_on_close"):
-            self.signed.view_closed(user_id=user, user_name=self.names().get(user, user), view=view)
-        return {"status": "modal closed"}
-
-    def home(self, form) -> dict[str, Any]:
-        user = _one(form, "user")
-        r = self.signed.event(
-            {"type": "app_home_opened", "user": user, "channel": self.slack.dm_channel(user), "tab": "home"},
-            bot_user_id=self.slack.bot_user_id,
-        )
-        return {"status": f"app_home_opened → HTTP {r.status_code}"}
-
 
 def _display(ident: str, name: str) -> str:
     """The seeded ids double as names (`C0BILLING` is "c0billing"): show "billing", as a workspace would."""
@@ -535,11 +373,6 @@ def _select(cls: str, options: list, current: Any) -> str:
         mark = " selected" if str(value) == str(current) else ""
         items.append(f'<option value="{esc(value)}"{mark}>{esc(label)}</option>')
     return f'<select class="{cls}">{"".join(items)}</select>'
-
-
-def _one(form, name: str) -> str:
-    values = form.get(name) or [""]
-    return values[-1]
 
 
 def _send(start_response, status: str, body: str, content_type: str):

@@ -237,10 +237,12 @@ class DigestService:
                 found.append((digest, latest, late))
         return found
 
-    def run_due(self, *, now: datetime) -> list[Enqueued]:
-        """Queue every digest `due` now."""
+    def run_due(
+        self, *, now: datetime, due: list[tuple[DigestSchedule, datetime, bool]] | None = None
+    ) -> list[Enqueued]:
+        """Queue every digest `due` now (`due`: what the caller already found, not looked up again)."""
         done = []
-        for digest, send_at, late in self.due(now=now):
+        for digest, send_at, late in self.due(now=now) if due is None else due:
             queued = self.enqueue(digest, send_at, now=now, late=late)
             if queued is not None:
                 done.append(queued)

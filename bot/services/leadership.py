@@ -21,6 +21,7 @@ import hashlib
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,8 +86,9 @@ def sqlite_serve_lock(database_url: str) -> ServeFileLock | None:
     return ServeFileLock(Path(f"{Path(url.database).resolve()}.serve.lock"))
 
 
-class _Guarded:
-    """The common part: job wrapping, a stop flag, and in-flight tracking for a bounded shutdown."""
+class _Guarded(ABC):
+    """The common part: job wrapping, a stop flag, and in-flight tracking for a bounded shutdown.
+    Subclasses say whether this process may run a job now and which jobs it leads."""
 
     def __init__(self) -> None:
         self._jobs: list[str] = []
@@ -95,14 +97,14 @@ class _Guarded:
         self._idle = threading.Condition()
 
     # -- subclasses ------------------------------------------------------------------------------
-    def _may_run(self, job_id: str) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def _may_run(self, job_id: str) -> bool: ...
 
-    def leading(self) -> dict[str, bool]:
-        raise NotImplementedError
+    @abstractmethod
+    def leading(self) -> dict[str, bool]: ...
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - a single process holds no lock to give back
+        """Give back whatever leadership is held (PostgreSQL: the locks and their connection)."""
 
     # -- wrapping --------------------------------------------------------------------------------
     def register(self, job_id: str) -> None:
@@ -140,7 +142,7 @@ class _Guarded:
                 job.modify(func=self.guard(job.id, func))
         self.campaign()
 
-    def campaign(self) -> None:
+    def campaign(self) -> None:  # noqa: B027 - a single process leads every job from the start
         """Try to lead every registered job now (ticks do it later anyway)."""
 
     # -- stopping --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.demo_web import render
+from bot.demo_web import forms, render
 
 NAMES = {"U0ADA": "ada", "C0T2": "t2"}
 
@@ -91,9 +91,9 @@ def test_actions_buttons_selects_overflow_and_url_button():
     assert 'class="btn primary act"' in html and 'href="https://z.example/t/1"' in html
     assert '<option value="1">One</option>' in html and 'class="overflow act-select"' in html
     assert '<option value="U0ADA" selected>@ada</option>' in html
-    assert render.action_payload(overflow, "a", "1")["selected_option"]["value"] == "1"
+    assert forms.action_payload(overflow, "a", "1")["selected_option"]["value"] == "1"
     assert (
-        render.find_element([{"type": "actions", "block_id": "a", "elements": [overflow]}], "a", "more")
+        forms.find_element([{"type": "actions", "block_id": "a", "elements": [overflow]}], "a", "more")
         == overflow
     )
 
@@ -177,7 +177,7 @@ def test_modal_inputs_and_state_values():
     html = "".join(render.block(b, NAMES) for b in view["blocks"])
     assert 'name="r/a"' in html and "<textarea" in html and "(optional)" in html and 'type="checkbox"' in html
     form = {"r/a": ["fraud"], "n/a": ["help"], "u/a": ["U0ADA"], "c/a": ["fraud"]}
-    values = render.state_values(view, lambda name: form.get(name, []))
+    values = forms.state_values(view, lambda name: form.get(name, []))
     assert values["r"]["a"]["selected_option"]["value"] == "fraud"
     assert values["n"]["a"] == {"type": "plain_text_input", "value": "help"}
     assert values["u"]["a"]["selected_user"] == "U0ADA"
